@@ -1,0 +1,290 @@
+"""Event contracts: a versioned envelope and one frozen model per event type.
+
+Tolerant reader: unknown fields are ignored and new fields get defaults, so producers can add
+fields without breaking consumers. A breaking change bumps `version` and adds an upcaster to
+`UPCASTERS`, which `decode_event` applies before validation.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from interview_shared import topics
+from interview_shared.domain import ChatRole, Difficulty, InterviewStatus, QuestionType, Rubric
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventEnvelope(BaseModel):
+    """Fields every event carries; `key` is the aggregate id used as the Kafka key."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    topic: ClassVar[topics.Topic]
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    version: int = 1
+    occurred_at: datetime = Field(default_factory=_now)
+    correlation_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The partition key: the id of the aggregate this event belongs to."""
+        return str(getattr(self, self.topic.key.value))
+
+
+class CandidateRegistered(EventEnvelope):
+    """A candidate was registered."""
+
+    topic: ClassVar[topics.Topic] = topics.CANDIDATES
+    type: Literal["candidate.registered"] = "candidate.registered"
+    candidate_id: uuid.UUID
+    name: str
+    email: str
+    cv_path: str | None = None
+
+
+class CvAnalyzed(EventEnvelope):
+    """A candidate's CV was analysed: extracted skills and a summary."""
+
+    topic: ClassVar[topics.Topic] = topics.CANDIDATES
+    type: Literal["candidate.cv_analyzed"] = "candidate.cv_analyzed"
+    analysis_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    candidate_id: uuid.UUID
+    skills: dict[str, Any] = Field(default_factory=dict)
+    summary: str = ""
+
+
+class QuestionCreated(EventEnvelope):
+    """A question, with its reference material and rubric, was added to the bank."""
+
+    topic: ClassVar[topics.Topic] = topics.QUESTIONS
+    type: Literal["question.created"] = "question.created"
+    question_id: uuid.UUID
+    text: str
+    question_type: QuestionType = QuestionType.GENERAL
+    difficulty: Difficulty = Difficulty.MEDIUM
+    skills: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    reference_answer: str = ""
+    key_points: tuple[str, ...] = ()
+    rubric: Rubric = Rubric()
+
+
+class InterviewCreated(EventEnvelope):
+    """An interview was scheduled for a candidate with an ordered list of questions."""
+
+    topic: ClassVar[topics.Topic] = topics.INTERVIEWS
+    type: Literal["interview.created"] = "interview.created"
+    interview_id: uuid.UUID
+    candidate_id: uuid.UUID
+    title: str
+    question_ids: tuple[uuid.UUID, ...]
+
+
+class InterviewStatusChanged(EventEnvelope):
+    """An interview was asked to move to a new status (the store enforces the rule)."""
+
+    topic: ClassVar[topics.Topic] = topics.INTERVIEWS
+    type: Literal["interview.status_changed"] = "interview.status_changed"
+    interview_id: uuid.UUID
+    status: InterviewStatus
+
+
+class QuestionSnapshot(BaseModel):
+    """The question as it was when the answer was given: what an evaluation is judged against."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    question_id: uuid.UUID
+    text: str
+    reference_answer: str = ""
+    key_points: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    rubric: Rubric = Rubric()
+
+
+class AnswerSubmitted(EventEnvelope):
+    """A candidate answered a question; carries the question snapshot so replays are exact."""
+
+    topic: ClassVar[topics.Topic] = topics.ANSWERS
+    type: Literal["answer.submitted"] = "answer.submitted"
+    answer_id: uuid.UUID
+    interview_id: uuid.UUID
+    question_id: uuid.UUID
+    text: str
+    question: QuestionSnapshot
+
+
+class CriterionResult(BaseModel):
+    """One rubric criterion's score with its evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    score: float = Field(ge=0, le=100)
+    weight: float = Field(gt=0)
+    rationale: str = ""
+    evidence: tuple[str, ...] = ()
+
+
+class Lineage(BaseModel):
+    """Everything needed to know how a score was produced and to reproduce it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    scorer: str
+    scorer_version: str
+    model: str | None = None
+    rubric_version: str
+    prompt_hash: str | None = None
+    evaluator_version: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluationUsage(BaseModel):
+    """Tokens, latency and cost of one evaluation."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    cost_usd: float = 0.0
+
+
+class AnswerEvaluated(EventEnvelope):
+    """An answer was scored (or found unscorable). Evaluations are append-only."""
+
+    topic: ClassVar[topics.Topic] = topics.EVALUATIONS
+    type: Literal["answer.evaluated"] = "answer.evaluated"
+    evaluation_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    answer_id: uuid.UUID
+    interview_id: uuid.UUID
+    question_id: uuid.UUID
+    outcome: Literal["SCORED", "UNSCORABLE"] = "SCORED"
+    score: float | None = Field(default=None, ge=0, le=100)
+    criteria: tuple[CriterionResult, ...] = ()
+    feedback: str = ""
+    unscorable_reason: str | None = None
+    explanation: dict[str, Any] = Field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    lineage: Lineage
+    usage: EvaluationUsage = EvaluationUsage()
+
+
+class SkillScore(BaseModel):
+    """The aggregate score of one skill across an interview."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    skill: str
+    score: float = Field(ge=0, le=100)
+    answers: int
+
+
+class InterviewEvaluated(EventEnvelope):
+    """The aggregate of a completed interview's evaluations."""
+
+    topic: ClassVar[topics.Topic] = topics.EVALUATIONS
+    type: Literal["interview.evaluated"] = "interview.evaluated"
+    interview_id: uuid.UUID
+    overall_score: float | None = Field(default=None, ge=0, le=100)
+    skills: tuple[SkillScore, ...] = ()
+    strengths: tuple[str, ...] = ()
+    weaknesses: tuple[str, ...] = ()
+    rubric_versions: tuple[str, ...] = ()
+    evaluation_ids: tuple[uuid.UUID, ...] = ()
+
+
+class ChatSessionStarted(EventEnvelope):
+    """A chat session was opened, optionally about an interview."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_MESSAGES
+    type: Literal["chat.session.started"] = "chat.session.started"
+    chat_session_id: uuid.UUID
+    interview_id: uuid.UUID | None = None
+
+
+class ChatMessagePosted(EventEnvelope):
+    """The user wrote a message in a chat session."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_MESSAGES
+    type: Literal["chat.message.posted"] = "chat.message.posted"
+    chat_session_id: uuid.UUID
+    message_id: uuid.UUID
+    role: ChatRole = ChatRole.USER
+    content: str
+
+
+class ChatReplyDelta(EventEnvelope):
+    """One streamed fragment of the assistant's reply."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_REPLIES
+    type: Literal["chat.reply.delta"] = "chat.reply.delta"
+    chat_session_id: uuid.UUID
+    reply_id: uuid.UUID
+    in_reply_to: uuid.UUID
+    index: int = Field(ge=0)
+    delta: str
+
+
+class ChatReplyCompleted(EventEnvelope):
+    """The assistant finished its reply; carries the whole text, which the store persists."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_REPLIES
+    type: Literal["chat.reply.completed"] = "chat.reply.completed"
+    chat_session_id: uuid.UUID
+    reply_id: uuid.UUID
+    in_reply_to: uuid.UUID
+    content: str
+    deltas: int = Field(ge=0)
+
+
+Event = Annotated[
+    CandidateRegistered
+    | CvAnalyzed
+    | QuestionCreated
+    | InterviewCreated
+    | InterviewStatusChanged
+    | AnswerSubmitted
+    | AnswerEvaluated
+    | InterviewEvaluated
+    | ChatSessionStarted
+    | ChatMessagePosted
+    | ChatReplyDelta
+    | ChatReplyCompleted,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+# (type, version) -> function turning that version's payload into the next version's.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcast(payload: dict[str, Any]) -> dict[str, Any]:
+    """Apply upcasters until the payload is at a version the current model reads."""
+    while (step := UPCASTERS.get((payload.get("type", ""), payload.get("version", 1)))) is not None:
+        payload = step(payload)
+    return payload
+
+
+def decode_event(raw: bytes | str) -> Event:
+    """Decode one Kafka message value into its event model (raises pydantic.ValidationError)."""
+    if not UPCASTERS:
+        return EVENT_ADAPTER.validate_json(raw)
+    return EVENT_ADAPTER.validate_python(upcast(json.loads(raw)))
+
+
+def encode_event(event: EventEnvelope) -> bytes:
+    """Serialise an event as the JSON that goes on the wire."""
+    return event.model_dump_json().encode()
