@@ -1,0 +1,207 @@
+"""Read models and query types: the contract of the store's read API.
+
+The store serves these over HTTP and the gateway, chat and evaluator read them, so they live
+in shared like the events do. Timestamps come from the events, never from a wall clock, so a
+store rebuilt from the Kafka log is identical to the original.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interview_shared.domain import (
+    ChatRole,
+    Difficulty,
+    InterviewStatus,
+    QuestionType,
+    Rubric,
+)
+from interview_shared.events import CriterionResult, EvaluationUsage, Lineage, SkillScore
+
+
+class Record(BaseModel):
+    """Base of every read model: frozen, serialisable as the gateway's JSON."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Candidate(Record):
+    id: uuid.UUID
+    name: str
+    email: str
+    cv_path: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CvAnalysis(Record):
+    id: uuid.UUID
+    candidate_id: uuid.UUID
+    skills: dict[str, Any]
+    summary: str
+    created_at: datetime
+
+
+class Question(Record):
+    id: uuid.UUID
+    text: str
+    type: QuestionType
+    difficulty: Difficulty
+    skills: tuple[str, ...]
+    tags: tuple[str, ...]
+    reference_answer: str
+    key_points: tuple[str, ...]
+    rubric: Rubric
+    created_at: datetime
+    updated_at: datetime
+
+
+class Interview(Record):
+    id: uuid.UUID
+    candidate_id: uuid.UUID
+    title: str
+    question_ids: tuple[uuid.UUID, ...]
+    status: InterviewStatus
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class Evaluation(Record):
+    id: uuid.UUID
+    answer_id: uuid.UUID
+    interview_id: uuid.UUID
+    question_id: uuid.UUID
+    outcome: Literal["SCORED", "UNSCORABLE"]
+    score: float | None
+    criteria: tuple[CriterionResult, ...] = ()
+    feedback: str = ""
+    unscorable_reason: str | None = None
+    explanation: dict[str, Any] = Field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    lineage: Lineage
+    usage: EvaluationUsage = EvaluationUsage()
+    created_at: datetime
+
+
+class Answer(Record):
+    id: uuid.UUID
+    interview_id: uuid.UUID
+    question_id: uuid.UUID
+    text: str
+    submitted_at: datetime
+    created_at: datetime
+    evaluation: Evaluation | None = None
+    """The current evaluation: newest for the question's active rubric version."""
+
+
+class InterviewReport(Record):
+    interview_id: uuid.UUID
+    overall_score: float | None
+    skills: tuple[SkillScore, ...] = ()
+    strengths: tuple[str, ...] = ()
+    weaknesses: tuple[str, ...] = ()
+    rubric_versions: tuple[str, ...] = ()
+    created_at: datetime
+
+
+class ChatSession(Record):
+    id: uuid.UUID
+    interview_id: uuid.UUID | None
+    created_at: datetime
+
+
+class ChatMessage(Record):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    role: ChatRole
+    content: str
+    sequence: int
+    created_at: datetime
+
+
+class InterviewLogEntry(Record):
+    """One row of the interview log: a question, its latest answer and current score."""
+
+    position: int
+    question_id: uuid.UUID
+    question: str
+    answer_id: uuid.UUID | None = None
+    answer: str | None = None
+    score: float | None = None
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class ApplyResult(Record):
+    """What happened to one event; rejected events carry a stable reason code."""
+
+    event_id: uuid.UUID
+    outcome: Outcome
+    reason: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(Record, Generic[T]):
+    """One page of a listing; `next_cursor` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None
+
+
+class ListQuery(Record):
+    """Paging and ordering common to every listing. `cursor` and `offset` are exclusive."""
+
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = None
+    offset: int = Field(default=0, ge=0)
+    sort: str = "-created_at"
+
+
+class InterviewFilter(Record):
+    status: InterviewStatus | None = None
+    candidate_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+class QuestionFilter(Record):
+    skills: tuple[str, ...] = ()
+    """Match any of these skills."""
+    tags: tuple[str, ...] = ()
+    """Match any of these tags."""
+    difficulty: Difficulty | None = None
+    type: QuestionType | None = None
+
+
+class EvaluationFilter(Record):
+    answer_id: uuid.UUID | None = None
+    interview_id: uuid.UUID | None = None
+    min_score: float | None = Field(default=None, ge=0, le=100)
+    max_score: float | None = Field(default=None, ge=0, le=100)
+
+
+class AnswerFilter(Record):
+    interview_id: uuid.UUID | None = None
+    question_id: uuid.UUID | None = None
+
+
+SORT_FIELDS: dict[str, frozenset[str]] = {
+    "interviews": frozenset({"created_at", "updated_at", "title"}),
+    "candidates": frozenset({"created_at", "updated_at", "name"}),
+    "questions": frozenset({"created_at", "updated_at"}),
+    "answers": frozenset({"created_at"}),
+    "evaluations": frozenset({"created_at", "score"}),
+}

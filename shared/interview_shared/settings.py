@@ -1,0 +1,35 @@
+"""Settings common to every service: environment > `.env.local` > `.env` > defaults."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# pydantic-settings gives later files priority, and the process environment beats both.
+ENV_FILES = (".env", ".env.local")
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings class; a service adds only what it needs."""
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILES, env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap_servers: str = Field(
+        default="localhost:9092", description="Kafka bootstrap servers, comma-separated"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    host: str = Field(default="0.0.0.0", description="Interface the HTTP server binds")
+    shutdown_grace_s: float = Field(
+        default=15.0, gt=0, description="How long shutdown waits for in-flight work"
+    )
+    consumer_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts per message before it goes to the dead-letter topic"
+    )
+    consumer_retry_backoff_s: float = Field(
+        default=0.5, gt=0, description="First retry delay; doubles per attempt"
+    )
