@@ -205,3 +205,11 @@ SORT_FIELDS: dict[str, frozenset[str]] = {
     "answers": frozenset({"created_at"}),
     "evaluations": frozenset({"created_at", "score"}),
 }
+
+
+class StoreUnavailableError(Exception):
+    """The backend cannot be reached; the caller should retry later."""
+
+
+class InvalidQueryError(ValueError):
+    """A listing query names an unknown sort field or carries a malformed cursor."""

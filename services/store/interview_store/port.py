@@ -29,12 +29,14 @@ from interview_shared.read_models import (
     InterviewFilter,
     InterviewLogEntry,
     InterviewReport,
+    InvalidQueryError,
     ListQuery,
     Outcome,
     Page,
     Question,
     QuestionFilter,
     Record,
+    StoreUnavailableError,
 )
 
 __all__ = [
@@ -62,14 +64,6 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
 ]
-
-
-class StoreUnavailableError(Exception):
-    """The backend cannot be reached; the caller should retry later."""
-
-
-class InvalidQueryError(ValueError):
-    """A listing query names an unknown sort field or carries a malformed cursor."""
 
 
 class Store(Protocol):

@@ -1,0 +1,183 @@
+"""HTTP pieces every service shares: the error envelope, health probes and listing parameters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from interview_shared.domain import Difficulty, InterviewStatus, QuestionType
+from interview_shared.logging import get_logger
+from interview_shared.read_models import (
+    AnswerFilter,
+    EvaluationFilter,
+    InterviewFilter,
+    ListQuery,
+    QuestionFilter,
+)
+
+log = get_logger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client caused or can act on; rendered as the error envelope."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: Any | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class ErrorBody(BaseModel):
+    """`{"error": {...}}`: `code` is stable and machine-readable, `message` is for people."""
+
+    code: str
+    message: str
+    details: Any | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+def error_response(status: int, code: str, message: str, details: Any | None = None) -> JSONResponse:
+    """Render the error envelope."""
+    body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+
+
+_STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+
+
+def _field_errors(errors: Any) -> list[dict[str, Any]]:
+    # Drop the offending input from the details: it may be huge or hold a secret.
+    return [
+        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg"),
+         "type": e.get("type")}
+        for e in errors
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every failure answer with the error envelope; unexpected ones are logged, not leaked."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(
+            422, "validation_error", "The request is not valid.", _field_errors(exc.errors())
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return error_response(
+            422, "validation_error", "The request is not valid.", _field_errors(exc.errors())
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Mapping[str, HealthCheck]) -> APIRouter:
+    """`/health/live` (the process answers) and `/health/ready` (every dependency answers)."""
+    router = APIRouter(prefix="/health", tags=["health"])
+
+    @router.get("/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", response_model=None)
+    async def ready() -> dict[str, Any] | JSONResponse:
+        results = {name: await _safe(check) for name, check in checks.items()}
+        body = {"status": "ok" if all(results.values()) else "unavailable", "checks": results}
+        return body if all(results.values()) else JSONResponse(status_code=503, content=body)
+
+    return router
+
+
+async def _safe(check: HealthCheck) -> bool:
+    try:
+        return await check()
+    except Exception:
+        return False
+
+
+# ---- listing parameters, parsed identically by the gateway and the store's read API ----
+
+def list_query(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort: Annotated[str, Query(max_length=64, pattern=r"^-?[a-z_]+$")] = "-created_at",
+) -> ListQuery:
+    """Paging and ordering: `limit` 1-100, an opaque `cursor` or an `offset`, `sort` (`-` = desc)."""
+    if cursor is not None and offset:
+        raise ApiError(400, "invalid_query", "Use either cursor or offset, not both.")
+    return ListQuery(limit=limit, cursor=cursor, offset=offset, sort=sort)
+
+
+def interview_filter(
+    status: InterviewStatus | None = None,
+    candidate_id: uuid.UUID | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> InterviewFilter:
+    """Interview filters: status, candidate, created range [from, to)."""
+    return InterviewFilter(
+        status=status, candidate_id=candidate_id, created_from=created_from, created_to=created_to
+    )
+
+
+def question_filter(
+    skill: Annotated[list[str] | None, Query(max_length=20)] = None,
+    tag: Annotated[list[str] | None, Query(max_length=20)] = None,
+    difficulty: Difficulty | None = None,
+    type: QuestionType | None = None,  # noqa: A002 - the public parameter name
+) -> QuestionFilter:
+    """Question filters; repeat `skill` or `tag` to match any of several."""
+    return QuestionFilter(
+        skills=tuple(skill or ()), tags=tuple(tag or ()), difficulty=difficulty, type=type
+    )
+
+
+def evaluation_filter(
+    answer_id: uuid.UUID | None = None,
+    interview_id: uuid.UUID | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+) -> EvaluationFilter:
+    """Evaluation filters: answer, interview, score range (inclusive)."""
+    return EvaluationFilter(
+        answer_id=answer_id, interview_id=interview_id, min_score=min_score, max_score=max_score
+    )
+
+
+def answer_filter(
+    interview_id: uuid.UUID | None = None, question_id: uuid.UUID | None = None
+) -> AnswerFilter:
+    """Answer filters: interview, question."""
+    return AnswerFilter(interview_id=interview_id, question_id=question_id)

@@ -1,0 +1,170 @@
+"""The read side as other services see it: a port, its HTTP adapter, and an in-process adapter.
+
+The store service owns the data; the gateway, chat and evaluator read it through `ReadSide`.
+`HttpReadSide` talks to the store's internal API; `LocalReadSide` wraps a store object in the
+same process (tests, single-process tools), so both are exercised by the same callers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from interview_shared.read_models import (
+    Answer,
+    AnswerFilter,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    EvaluationFilter,
+    Interview,
+    InterviewFilter,
+    InterviewLogEntry,
+    InterviewReport,
+    InvalidQueryError,
+    ListQuery,
+    Page,
+    Question,
+    QuestionFilter,
+    StoreUnavailableError,
+)
+
+M = TypeVar("M")
+
+
+class ReadSide(Protocol):
+    """Queries the store answers. Every method returns None for an unknown id."""
+
+    async def healthy(self) -> bool: ...
+    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
+        """The outcome of an event, waiting up to `wait_s` for the store to apply it."""
+        ...
+
+    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None: ...
+    async def get_candidate_by_email(self, email: str) -> Candidate | None: ...
+    async def list_candidates(self, query: ListQuery) -> Page[Candidate]: ...
+    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]: ...
+    async def get_question(self, question_id: uuid.UUID) -> Question | None: ...
+    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]: ...
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None: ...
+    async def list_interviews(
+        self, query: ListQuery, filters: InterviewFilter
+    ) -> Page[Interview]: ...
+    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]: ...
+    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None: ...
+    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None: ...
+    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]: ...
+    async def list_evaluations(
+        self, query: ListQuery, filters: EvaluationFilter
+    ) -> Page[Evaluation]: ...
+    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None: ...
+    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]: ...
+
+
+def _params(*models: BaseModel) -> dict[str, Any]:
+    """Flatten query models into query parameters (tuples become repeated parameters)."""
+    params: dict[str, Any] = {}
+    renames = {"skills": "skill", "tags": "tag"}
+    for model in models:
+        for name, value in model.model_dump(mode="json", exclude_none=True).items():
+            if value in ((), []) or (name == "offset" and value == 0):
+                continue
+            params[renames.get(name, name)] = value
+    return params
+
+
+class HttpReadSide:
+    """`ReadSide` over the store service's internal HTTP API."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def _get(self, path: str, model: type[M] | Any, params: dict[str, Any] | None = None) -> M | None:
+        try:
+            response = await self._client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise StoreUnavailableError(f"store read API unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code == 400:
+            raise InvalidQueryError(response.json().get("error", {}).get("message", "invalid query"))
+        if response.status_code >= 500:
+            raise StoreUnavailableError(f"store read API answered {response.status_code}")
+        response.raise_for_status()
+        adapter: TypeAdapter[M] = TypeAdapter(model)
+        return adapter.validate_json(response.content)
+
+    async def _require(self, path: str, model: Any, params: dict[str, Any] | None = None) -> Any:
+        found = await self._get(path, model, params)
+        if found is None:
+            raise StoreUnavailableError(f"store read API has no route {path}")
+        return found
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._client.get("/health/ready")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
+        return await self._get(f"/internal/v1/events/{event_id}", ApplyResult, {"wait_s": wait_s})
+
+    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
+        return await self._get(f"/internal/v1/candidates/{candidate_id}", Candidate)
+
+    async def get_candidate_by_email(self, email: str) -> Candidate | None:
+        return await self._get("/internal/v1/candidates/by-email", Candidate, {"email": email})
+
+    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
+        return await self._require("/internal/v1/candidates", Page[Candidate], _params(query))
+
+    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
+        path = f"/internal/v1/candidates/{candidate_id}/cv-analyses"
+        return await self._get(path, list[CvAnalysis]) or []
+
+    async def get_question(self, question_id: uuid.UUID) -> Question | None:
+        return await self._get(f"/internal/v1/questions/{question_id}", Question)
+
+    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
+        params = _params(query, filters)
+        return await self._require("/internal/v1/questions", Page[Question], params)
+
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        return await self._get(f"/internal/v1/interviews/{interview_id}", Interview)
+
+    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
+        params = _params(query, filters)
+        return await self._require("/internal/v1/interviews", Page[Interview], params)
+
+    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
+        path = f"/internal/v1/interviews/{interview_id}/log"
+        return await self._get(path, list[InterviewLogEntry]) or []
+
+    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
+        return await self._get(f"/internal/v1/interviews/{interview_id}/report", InterviewReport)
+
+    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
+        return await self._get(f"/internal/v1/answers/{answer_id}", Answer)
+
+    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
+        return await self._require("/internal/v1/answers", Page[Answer], _params(query, filters))
+
+    async def list_evaluations(
+        self, query: ListQuery, filters: EvaluationFilter
+    ) -> Page[Evaluation]:
+        params = _params(query, filters)
+        return await self._require("/internal/v1/evaluations", Page[Evaluation], params)
+
+    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
+        return await self._get(f"/internal/v1/chat/sessions/{session_id}", ChatSession)
+
+    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
+        path = f"/internal/v1/chat/sessions/{session_id}/messages"
+        return await self._get(path, list[ChatMessage]) or []
