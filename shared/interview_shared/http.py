@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,11 +19,13 @@ from interview_shared.read_models import (
     AnswerFilter,
     EvaluationFilter,
     InterviewFilter,
+    InvalidQueryError,
     ListQuery,
     QuestionFilter,
 )
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -37,6 +39,21 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+def found(value: T | None, what: str) -> T:
+    """`value`, or a 404 naming `what`."""
+    if value is None:
+        raise ApiError(404, "not_found", f"{what} not found")
+    return value
+
+
+async def listing(result: Awaitable[T]) -> T:
+    """Await a listing query; an invalid sort or cursor becomes a 400."""
+    try:
+        return await result
+    except InvalidQueryError as exc:
+        raise ApiError(400, "invalid_query", str(exc)) from exc
 
 
 class ErrorBody(BaseModel):
@@ -156,7 +173,7 @@ def question_filter(
     skill: Annotated[list[str] | None, Query(max_length=20)] = None,
     tag: Annotated[list[str] | None, Query(max_length=20)] = None,
     difficulty: Difficulty | None = None,
-    type: QuestionType | None = None,  # noqa: A002 - the public parameter name
+    type: QuestionType | None = None,
 ) -> QuestionFilter:
     """Question filters; repeat `skill` or `tag` to match any of several."""
     return QuestionFilter(

@@ -1,0 +1,96 @@
+"""Composition root of the gateway: the only module that builds real adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.middlewares import AckPolicy
+from interview_shared import topics
+from interview_shared.events import decode_event
+from interview_shared.logging import configure_logging, get_logger
+from interview_shared.messaging import EventPublisher, RawPublisher
+from interview_shared.read_client import HttpReadSide, ReadSide
+from interview_shared.service import broker_check, create_service_app, kafka_router
+from pydantic import ValidationError
+
+from interview_api.commands import Commands
+from interview_api.live import LiveEvents
+from interview_api.routes import router as api_router
+from interview_api.settings import GatewaySettings
+
+log = get_logger(__name__)
+LIVE_TOPICS = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS, topics.CHAT_REPLIES)
+
+
+def create_app(
+    settings: GatewaySettings,
+    *,
+    read: ReadSide | None = None,
+    publisher: RawPublisher | None = None,
+) -> FastAPI:
+    """Build the gateway; `read` and `publisher` replace the real adapters (tests)."""
+    live = LiveEvents()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(base_url=settings.store_url, timeout=35.0) as client:
+            read_side = read or HttpReadSide(client)
+            app.state.read = read_side
+            app.state.live = live
+            app.state.settings = settings
+            app.state.commands = Commands(
+                read=read_side,
+                publisher=EventPublisher(publisher or router.broker),
+                wait_s=settings.read_your_writes_timeout_s,
+            )
+            yield
+
+    router = kafka_router(settings, client_id="interview-gateway", lifespan=lifespan)
+    _tail_live_topics(router, live)
+
+    async def store_ready() -> bool:
+        return await app.state.read.healthy()  # type: ignore[no-any-return]
+
+    app = create_service_app(
+        title="AI Interview Backend",
+        description="The gateway: validates requests, publishes events to Kafka, streams results.",
+        router=router,
+        checks={"kafka": broker_check(router), "store": store_ready},
+    )
+    app.include_router(api_router)
+    return app
+
+
+def _tail_live_topics(router: KafkaRouter, live: LiveEvents) -> None:
+    # No consumer group: every gateway replica sees every event (a broadcast) and commits
+    # nothing, so ACK_FIRST is right here; SSE streams what happens from now on.
+    @router.subscriber(
+        *(topic.name for topic in LIVE_TOPICS),
+        auto_offset_reset="latest",
+        ack_policy=AckPolicy.ACK_FIRST,
+        title="gateway-live-events",
+        description="Fans live events out to SSE streams by aggregate id.",
+    )
+    async def relay(message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            event = decode_event(record.value or b"")  # type: ignore[union-attr]
+        except ValidationError:
+            return  # the owning consumers dead-letter poison messages; a live view skips them
+        live.publish(record.key.decode() if record.key else "", event)  # type: ignore[union-attr]
+
+
+def main() -> None:
+    """Run the gateway (`python -m interview_api.main`)."""
+    settings = GatewaySettings()
+    configure_logging(service="api", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

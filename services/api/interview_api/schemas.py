@@ -1,0 +1,87 @@
+"""Request bodies of the public API. Validation here is what keeps bad input a 4xx."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from interview_shared.domain import Difficulty, InterviewStatus, QuestionType, Rubric
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it at the edge rather than lose the event later.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _bounded(max_length: int, *, min_length: int = 1) -> StringConstraints:
+    """Trimmed, with a length range."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, _bounded(200), NoNul]
+Label = Annotated[str, _bounded(64), NoNul]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+    NoNul,
+]
+
+
+class Body(BaseModel):
+    """Unknown fields are refused so typos surface as errors instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CandidateIn(Body):
+    name: Name
+    email: Email
+    cv_path: Annotated[str, _bounded(1000), NoNul] | None = None
+
+
+class QuestionIn(Body):
+    text: Annotated[str, _bounded(5000), NoNul]
+    type: QuestionType = QuestionType.GENERAL
+    difficulty: Difficulty = Difficulty.MEDIUM
+    skills: list[Label] = Field(default_factory=list, max_length=20)
+    tags: list[Label] = Field(default_factory=list, max_length=20)
+    reference_answer: Annotated[str, _bounded(10_000, min_length=0), NoNul] = ""
+    key_points: list[Annotated[str, _bounded(1000), NoNul]] = Field(default_factory=list, max_length=30)
+    rubric: Rubric = Rubric()
+
+
+class InterviewIn(Body):
+    candidate_id: uuid.UUID
+    title: Name
+    question_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class StatusChangeIn(Body):
+    status: InterviewStatus
+
+
+class AnswerIn(Body):
+    question_id: uuid.UUID
+    text: Annotated[str, _bounded(20_000), NoNul]
+
+
+class ChatSessionIn(Body):
+    interview_id: uuid.UUID | None = None
+
+
+class ChatMessageIn(Body):
+    content: Annotated[str, _bounded(4000), NoNul]
+
+
+class Accepted(BaseModel):
+    """Answer to a write the store has not applied yet: it is durable in Kafka and will be."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    status: str = "accepted"

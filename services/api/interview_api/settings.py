@@ -1,0 +1,27 @@
+"""Gateway settings."""
+
+from __future__ import annotations
+
+from interview_shared.settings import ServiceSettings
+from pydantic import AliasChoices, Field
+
+
+class GatewaySettings(ServiceSettings):
+    """Everything the gateway reads from the environment."""
+
+    port: int = Field(default=8080, validation_alias=AliasChoices("PORT"), description="HTTP port")
+    store_url: str = Field(
+        default="http://localhost:8081", description="Base URL of the store service's read API"
+    )
+    read_your_writes_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=30,
+        description="How long a write waits for the store to apply it before answering 202",
+    )
+    chat_reply_timeout_s: float = Field(
+        default=60.0, gt=0, description="How long a streamed chat reply may take"
+    )
+    sse_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="Interval of SSE keep-alive comments"
+    )

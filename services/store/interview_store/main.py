@@ -1,0 +1,77 @@
+"""Composition root of the store service: the only module that builds real adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from interview_shared.logging import configure_logging, get_logger
+from interview_shared.messaging import EventProcessor, EventPublisher
+from interview_shared.service import broker_check, create_service_app, kafka_router
+
+from interview_store.backend import open_store
+from interview_store.handlers import CONSUMER_GROUP, register_handlers
+from interview_store.ingest import BatchIngestor
+from interview_store.port import Store
+from interview_store.read_side import AppliedNotifier
+from interview_store.routes import router as read_api
+from interview_store.settings import StoreSettings
+
+log = get_logger(__name__)
+
+
+def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAPI:
+    """Build the store service; `store` replaces the backend chosen from settings (tests)."""
+    notifier = AppliedNotifier()
+    opened: list[Store] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        active = store or await open_store(settings)
+        opened.append(active)
+        ingestor.attach(active)
+        app.state.store = active
+        app.state.notifier = notifier
+        try:
+            yield
+        finally:
+            if store is None:
+                await active.close()
+
+    router = kafka_router(settings, client_id="interview-store", lifespan=lifespan)
+    ingestor = BatchIngestor(
+        processor=EventProcessor(publisher=EventPublisher(router.broker), group=CONSUMER_GROUP),
+        notifier=notifier,
+        outage_deadline_s=settings.outage_deadline_s,
+    )
+    register_handlers(
+        router,
+        ingestor=ingestor,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+    )
+
+    async def store_ready() -> bool:
+        return bool(opened) and ingestor.database_available and await opened[0].healthy()
+
+    app = create_service_app(
+        title="interview-store",
+        description="Persists every domain event and serves the read side.",
+        router=router,
+        checks={"kafka": broker_check(router), "store": store_ready},
+    )
+    app.include_router(read_api)
+    return app
+
+
+def main() -> None:
+    """Run the store service (`python -m interview_store.main`)."""
+    settings = StoreSettings()
+    configure_logging(service="store", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The store's internal read API: what the gateway, chat and evaluator query over HTTP.
+
+Paths and parameters mirror `interview_shared.read_client.HttpReadSide` one to one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from interview_shared.http import (
+    answer_filter,
+    evaluation_filter,
+    found,
+    interview_filter,
+    list_query,
+    listing,
+    question_filter,
+)
+from interview_shared.read_models import (
+    Answer,
+    AnswerFilter,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    EvaluationFilter,
+    Interview,
+    InterviewFilter,
+    InterviewLogEntry,
+    InterviewReport,
+    ListQuery,
+    Page,
+    Question,
+    QuestionFilter,
+)
+
+from interview_store.port import Store
+from interview_store.read_side import AppliedNotifier
+
+router = APIRouter(prefix="/internal/v1", tags=["read side"])
+
+
+def get_store(request: Request) -> Store:
+    """The store opened in the lifespan."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_notifier(request: Request) -> AppliedNotifier:
+    """The notifier the consumer signals after each applied batch."""
+    notifier: AppliedNotifier = request.app.state.notifier
+    return notifier
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+Listing = Annotated[ListQuery, Depends(list_query)]
+
+
+@router.get("/events/{event_id}")
+async def event_outcome(
+    event_id: uuid.UUID,
+    store: StoreDep,
+    notifier: Annotated[AppliedNotifier, Depends(get_notifier)],
+    wait_s: Annotated[float, Query(ge=0, le=30)] = 0,
+) -> ApplyResult:
+    """The outcome of an event, long-polling up to `wait_s` until the store has applied it."""
+    outcome = await notifier.wait_for_outcome(store, event_id, wait_s=wait_s)
+    return found(outcome, "event outcome")
+
+
+@router.get("/candidates/by-email")
+async def candidate_by_email(
+    email: Annotated[str, Query(max_length=320)], store: StoreDep
+) -> Candidate:
+    """A candidate by e-mail (case-insensitive)."""
+    return found(await store.get_candidate_by_email(email), "candidate")
+
+
+@router.get("/candidates/{candidate_id}")
+async def get_candidate(candidate_id: uuid.UUID, store: StoreDep) -> Candidate:
+    """One candidate."""
+    return found(await store.get_candidate(candidate_id), "candidate")
+
+
+@router.get("/candidates")
+async def list_candidates(store: StoreDep, query: Listing) -> Page[Candidate]:
+    """Candidates, paged."""
+    return await listing(store.list_candidates(query))
+
+
+@router.get("/candidates/{candidate_id}/cv-analyses")
+async def list_cv_analyses(candidate_id: uuid.UUID, store: StoreDep) -> list[CvAnalysis]:
+    """A candidate's CV analyses, oldest first."""
+    return await store.list_cv_analyses(candidate_id)
+
+
+@router.get("/questions/{question_id}")
+async def get_question(question_id: uuid.UUID, store: StoreDep) -> Question:
+    """One question with its rubric."""
+    return found(await store.get_question(question_id), "question")
+
+
+@router.get("/questions")
+async def list_questions(
+    store: StoreDep,
+    query: Listing,
+    filters: Annotated[QuestionFilter, Depends(question_filter)],
+) -> Page[Question]:
+    """Questions, filtered and paged."""
+    return await listing(store.list_questions(query, filters))
+
+
+@router.get("/interviews/{interview_id}")
+async def get_interview(interview_id: uuid.UUID, store: StoreDep) -> Interview:
+    """One interview."""
+    return found(await store.get_interview(interview_id), "interview")
+
+
+@router.get("/interviews")
+async def list_interviews(
+    store: StoreDep,
+    query: Listing,
+    filters: Annotated[InterviewFilter, Depends(interview_filter)],
+) -> Page[Interview]:
+    """Interviews, filtered and paged."""
+    return await listing(store.list_interviews(query, filters))
+
+
+@router.get("/interviews/{interview_id}/log")
+async def interview_log(interview_id: uuid.UUID, store: StoreDep) -> list[InterviewLogEntry]:
+    """The interview log: each question with its latest answer and current score."""
+    found(await store.get_interview(interview_id), "interview")
+    return await store.interview_log(interview_id)
+
+
+@router.get("/interviews/{interview_id}/report")
+async def interview_report(interview_id: uuid.UUID, store: StoreDep) -> InterviewReport:
+    """The aggregate evaluation of a completed interview."""
+    return found(await store.get_interview_report(interview_id), "interview report")
+
+
+@router.get("/answers/{answer_id}")
+async def get_answer(answer_id: uuid.UUID, store: StoreDep) -> Answer:
+    """One answer with its current evaluation."""
+    return found(await store.get_answer(answer_id), "answer")
+
+
+@router.get("/answers")
+async def list_answers(
+    store: StoreDep,
+    query: Listing,
+    filters: Annotated[AnswerFilter, Depends(answer_filter)],
+) -> Page[Answer]:
+    """Answers with their current evaluation, filtered and paged."""
+    return await listing(store.list_answers(query, filters))
+
+
+@router.get("/evaluations")
+async def list_evaluations(
+    store: StoreDep,
+    query: Listing,
+    filters: Annotated[EvaluationFilter, Depends(evaluation_filter)],
+) -> Page[Evaluation]:
+    """Every evaluation (history included), filtered and paged."""
+    return await listing(store.list_evaluations(query, filters))
+
+
+@router.get("/chat/sessions/{session_id}")
+async def get_chat_session(session_id: uuid.UUID, store: StoreDep) -> ChatSession:
+    """One chat session."""
+    return found(await store.get_chat_session(session_id), "chat session")
+
+
+@router.get("/chat/sessions/{session_id}/messages")
+async def list_chat_messages(session_id: uuid.UUID, store: StoreDep) -> list[ChatMessage]:
+    """A chat session's messages in order."""
+    found(await store.get_chat_session(session_id), "chat session")
+    return await store.list_chat_messages(session_id)
