@@ -116,6 +116,14 @@ class PermanentError(Exception):
     """Retrying cannot help (bad data, a rule violated): dead-letter at once."""
 
 
+class RetryLater(Exception):
+    """The message is fine but a dependency is not (a tripped circuit breaker): redeliver it.
+
+    Propagates out of the processor, so the subscriber's ack policy seeks back and the message is
+    consumed again after the next poll instead of being dead-lettered.
+    """
+
+
 EventHandler = Callable[[Event], Awaitable[None]]
 
 
@@ -162,6 +170,8 @@ class EventProcessor:
             except PermanentError as exc:
                 await self.dead_letter(record, exc, attempts=attempt)
                 return
+            except RetryLater:
+                raise
             except Exception as exc:
                 if attempt == self._max_attempts:
                     await self.dead_letter(record, exc, attempts=attempt)

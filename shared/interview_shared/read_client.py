@@ -80,10 +80,31 @@ def _params(*models: BaseModel) -> dict[str, Any]:
 
 
 class HttpReadSide:
-    """`ReadSide` over the store service's internal HTTP API."""
+    """`ReadSide` over the store service's internal HTTP API.
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+    Built at wiring time, opened in the lifespan: `async with read_side:` opens the connection
+    pool and closing the context releases it.
+    """
+
+    def __init__(self, base_url: str, *, timeout_s: float = 35.0) -> None:
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> HttpReadSide:
+        self._http = httpx.AsyncClient(base_url=self._base_url, timeout=self._timeout_s)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise StoreUnavailableError("the read side is not open (use `async with`)")
+        return self._http
 
     async def _get(self, path: str, model: type[M] | Any, params: dict[str, Any] | None = None) -> M | None:
         try:

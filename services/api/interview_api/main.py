@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
-import httpx
 import uvicorn
 from fastapi import FastAPI
 from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
@@ -35,11 +34,14 @@ def create_app(
 ) -> FastAPI:
     """Build the gateway; `read` and `publisher` replace the real adapters (tests)."""
     live = LiveEvents()
+    http_read = HttpReadSide(settings.store_url)
+    read_side: ReadSide = read or http_read
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=settings.store_url, timeout=35.0) as client:
-            read_side = read or HttpReadSide(client)
+        async with AsyncExitStack() as stack:
+            if read is None:
+                await stack.enter_async_context(http_read)
             app.state.read = read_side
             app.state.live = live
             app.state.settings = settings
@@ -54,7 +56,7 @@ def create_app(
     _tail_live_topics(router, live)
 
     async def store_ready() -> bool:
-        return await app.state.read.healthy()  # type: ignore[no-any-return]
+        return await read_side.healthy()
 
     app = create_service_app(
         title="AI Interview Backend",

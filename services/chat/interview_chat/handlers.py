@@ -1,0 +1,31 @@
+"""The chat service's Kafka edge."""
+
+from __future__ import annotations
+
+from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from interview_shared import topics
+from interview_shared.events import ChatMessagePosted, Event
+from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor
+
+from interview_chat.responder import Responder
+
+CONSUMER_GROUP = "interview-chat"
+
+
+def register_handlers(router: KafkaRouter, *, responder: Responder, processor: EventProcessor) -> None:
+    """Reply to every user message, at least once (replies are deduplicated by reply id)."""
+
+    async def handle(event: Event) -> None:
+        if isinstance(event, ChatMessagePosted):
+            await responder.respond(event)
+
+    @router.subscriber(
+        topics.CHAT_MESSAGES.name,
+        group_id=CONSUMER_GROUP,
+        auto_offset_reset="earliest",
+        ack_policy=CONSUMER_ACK_POLICY,
+        title="chat-interviewer",
+        description="Streams the interviewer's reply to chat.message.posted.",
+    )
+    async def reply_to_messages(message: KafkaMessage) -> None:
+        await processor.process(message.raw_message, handle)  # type: ignore[arg-type]

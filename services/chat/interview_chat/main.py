@@ -1,0 +1,64 @@
+"""Composition root of the chat service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from interview_shared.logging import configure_logging
+from interview_shared.messaging import EventProcessor, EventPublisher
+from interview_shared.read_client import HttpReadSide, ReadSide
+from interview_shared.service import broker_check, create_service_app, kafka_router
+
+from interview_chat.handlers import CONSUMER_GROUP, register_handlers
+from interview_chat.interviewer import Interviewer, OfflineInterviewer
+from interview_chat.responder import Responder
+from interview_chat.settings import ChatSettings
+
+
+def create_app(
+    settings: ChatSettings, *, interviewer: Interviewer | None = None, read: ReadSide | None = None
+) -> FastAPI:
+    """Build the chat service; `interviewer` and `read` replace the real adapters (tests)."""
+    http_read = HttpReadSide(settings.store_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if read is None:
+                await stack.enter_async_context(http_read)
+            yield
+
+    router = kafka_router(settings, client_id="interview-chat", lifespan=lifespan)
+    publisher = EventPublisher(router.broker)
+    register_handlers(
+        router,
+        responder=Responder(
+            interviewer=interviewer or OfflineInterviewer(), read=read or http_read, publisher=publisher
+        ),
+        processor=EventProcessor(
+            publisher=publisher,
+            group=CONSUMER_GROUP,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_s=settings.consumer_retry_backoff_s,
+        ),
+    )
+    return create_service_app(
+        title="interview-chat",
+        description="The AI interviewer: streams replies to chat messages.",
+        router=router,
+        checks={"kafka": broker_check(router)},
+    )
+
+
+def main() -> None:
+    """Run the chat service (`python -m interview_chat.main`)."""
+    settings = ChatSettings()
+    configure_logging(service="chat", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Scoring one submitted answer and publishing the verdict with its full lineage."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from interview_shared.events import (
+    AnswerEvaluated,
+    AnswerSubmitted,
+    CriterionResult,
+    EvaluationUsage,
+    Lineage,
+)
+from interview_shared.logging import get_logger
+from interview_shared.messaging import EventPublisher
+from interview_shared.read_client import ReadSide
+from interview_shared.read_models import EvaluationFilter, ListQuery, StoreUnavailableError
+
+from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
+
+EVALUATOR_VERSION = "0.1.0"
+log = get_logger(__name__)
+
+
+def scoring_request(event: AnswerSubmitted) -> ScoringRequest:
+    """What the scorer sees: the answer and the question as it was when answered."""
+    question = event.question
+    return ScoringRequest(
+        answer_id=str(event.answer_id),
+        question=question.text,
+        answer=event.text,
+        reference_answer=question.reference_answer,
+        key_points=question.key_points,
+        rubric=question.rubric,
+    )
+
+
+def evaluated_event(event: AnswerSubmitted, result: ScoringResult) -> AnswerEvaluated:
+    """The `answer.evaluated` event for a scorer's result, with lineage."""
+    return AnswerEvaluated(
+        answer_id=event.answer_id,
+        interview_id=event.interview_id,
+        question_id=event.question_id,
+        outcome=result.outcome.value,
+        score=None if result.score is None else round(result.score, 2),
+        criteria=tuple(CriterionResult(**c.model_dump()) for c in result.criteria),
+        feedback=result.feedback,
+        unscorable_reason=result.unscorable_reason,
+        explanation=result.explanation,
+        flags=result.flags,
+        lineage=Lineage(
+            scorer=result.scorer,
+            scorer_version=result.scorer_version,
+            model=result.model,
+            rubric_version=event.question.rubric.version,
+            prompt_hash=result.prompt_hash,
+            evaluator_version=EVALUATOR_VERSION,
+            parameters=result.parameters,
+        ),
+        usage=EvaluationUsage(**result.usage.model_dump()),
+        correlation_id=event.correlation_id,
+    )
+
+
+class AnswerEvaluator:
+    """Scores answers once per (answer, scorer, rubric version) and publishes the result."""
+
+    def __init__(
+        self,
+        *,
+        scorer: Scorer,
+        publisher: EventPublisher,
+        read: ReadSide | None,
+        remember: int = 10_000,
+    ) -> None:
+        self._scorer = scorer
+        self._publisher = publisher
+        self._read = read
+        self._done: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._remember = remember
+
+    async def evaluate(self, event: AnswerSubmitted) -> None:
+        """Score and publish, unless this answer was already judged by this scorer and rubric."""
+        key = (str(event.answer_id), self._scorer.name, event.question.rubric.version)
+        if key in self._done or await self._already_in_store(event):
+            log.info("answer_already_evaluated", answer_id=key[0], scorer=key[1], rubric=key[2])
+            return
+        result = await self._scorer.score(scoring_request(event))
+        await self._publisher.publish(evaluated_event(event, result))
+        self._remember_done(key)
+        log.info("answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score)
+
+    async def _already_in_store(self, event: AnswerSubmitted) -> bool:
+        # A redelivery after a crash between publish and commit: the store may already hold the
+        # verdict. If the store cannot be asked, judge again: a duplicate verdict is harmless
+        # (evaluations are append-only), a lost one is not.
+        if self._read is None:
+            return False
+        try:
+            page = await self._read.list_evaluations(
+                ListQuery(limit=100), EvaluationFilter(answer_id=event.answer_id)
+            )
+        except StoreUnavailableError:
+            return False
+        rubric = event.question.rubric.version
+        return any(
+            e.lineage.scorer == self._scorer.name and e.lineage.rubric_version == rubric
+            for e in page.items
+        )
+
+    def _remember_done(self, key: tuple[str, str, str]) -> None:
+        self._done[key] = None
+        while len(self._done) > self._remember:
+            self._done.popitem(last=False)

@@ -1,0 +1,41 @@
+"""Evaluator service settings."""
+
+from __future__ import annotations
+
+from interview_shared.settings import ServiceSettings
+from pydantic import AliasChoices, Field, model_validator
+
+from interview_evaluator.judge_settings import JudgeSettings
+
+
+class EvaluatorSettings(ServiceSettings, JudgeSettings):
+    """Everything the evaluator reads from the environment."""
+
+    port: int = Field(
+        default=8082, validation_alias=AliasChoices("EVALUATOR_PORT"), description="Health port"
+    )
+    store_url: str = Field(
+        default="http://localhost:8081", description="Store read API (idempotency, aggregates)"
+    )
+    evaluator_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Answers scored at once (one polled batch)"
+    )
+    max_poll_interval_ms: int = Field(
+        default=600_000, ge=10_000, description="Kafka max.poll.interval.ms of the answer consumer"
+    )
+    aggregate_wait_s: float = Field(
+        default=30.0, gt=0, description="How long to wait for pending scores on COMPLETED"
+    )
+
+    @model_validator(mode="after")
+    def _batch_fits_poll_interval(self) -> EvaluatorSettings:
+        # A batch is polled, scored and committed in one go: its worst case must end before
+        # max.poll.interval.ms, or the consumer is expelled and the batch redelivered forever
+        # (aiokafka #848). Worst case: every attempt times out, plus back-off, plus the breaker.
+        worst_s = self.judge_max_attempts * (self.judge_timeout_s + 30) + self.judge_breaker_reset_s
+        if worst_s * 1000 >= self.max_poll_interval_ms:
+            raise ValueError(
+                f"judge worst case {worst_s:.0f}s does not fit max_poll_interval_ms="
+                f"{self.max_poll_interval_ms}; lower JUDGE_TIMEOUT_S/JUDGE_MAX_ATTEMPTS"
+            )
+        return self
