@@ -1,0 +1,110 @@
+"""Process plumbing shared by the local Kafka and Postgres runners."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# How often to look at a child process while waiting for it; short because start-up and
+# shutdown are measured in tenths of a second for Postgres.
+POLL_INTERVAL_S = 0.05
+
+
+class MissingToolError(RuntimeError):
+    """A program the local infrastructure needs is not installed; the message says how to fix."""
+
+
+class ServiceStartError(RuntimeError):
+    """A local service exited or did not become ready; the message carries its log tail."""
+
+
+def require_tool(name: str, install_hint: str) -> str:
+    """Return the absolute path of ``name`` on PATH, or raise with a one-line install hint."""
+    path = shutil.which(name)
+    if path is None:
+        raise MissingToolError(install_hint)
+    return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Ask the kernel for a currently unused TCP port on ``host``.
+
+    Another process may take it before we bind it; that is acceptable for a test machine and far
+    simpler than parsing the port back out of a service's log.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def orphan_guard() -> list[str]:
+    """Command prefix that makes the kernel SIGKILL the child if this Python process dies.
+
+    Without it a crashed or SIGKILLed test run (e.g. pytest-timeout's thread method, which calls
+    os._exit) would leave a 350 MB JVM or a postmaster running. ``setpriv`` (util-linux, present
+    on every Debian) sets PR_SET_PDEATHSIG and then execs the real program, so the pid we hold is
+    the service's own pid. The kernel ties the signal to the *thread* that forked the child, so
+    services must be started from a long-lived thread (the event loop's), never from a worker.
+    """
+    setpriv = shutil.which("setpriv")
+    if not sys.platform.startswith("linux") or setpriv is None:
+        return []
+    return [setpriv, "--pdeathsig", "KILL", "--"]
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident set size of ``pid`` from /proc, or None where /proc is unavailable."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # the kernel reports kB
+    return None
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file, for error messages; empty if it is unreadable."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+async def wait_for_exit(proc: subprocess.Popen[bytes], within_s: float) -> bool:
+    """Wait up to ``within_s`` seconds for ``proc`` to exit without blocking the event loop.
+
+    Polling a Popen (rather than using asyncio subprocesses) keeps the process usable from any
+    event loop, which matters because pytest may tear fixtures down on a different loop.
+    """
+    deadline = time.monotonic() + within_s
+    while proc.poll() is None:
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_INTERVAL_S)
+    return True
+
+
+async def terminate(
+    proc: subprocess.Popen[bytes],
+    first_signal: signal.Signals,
+    grace_s: float,
+) -> None:
+    """Send ``first_signal`` for an orderly stop; SIGKILL if the process outlives ``grace_s``."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(first_signal)
+    if await wait_for_exit(proc, grace_s):
+        return
+    proc.kill()
+    # SIGKILL cannot be ignored; the bounded wait only guards against an unkillable D-state.
+    await wait_for_exit(proc, 10.0)

@@ -1,0 +1,148 @@
+"""`make run`: the whole system on one machine: Kafka (unless one is given), topics, four services.
+
+Every child runs in its own process group, so Ctrl-C (SIGINT to the terminal's group) or SIGTERM
+reaches only this supervisor, which then stops things in order: the gateway first (no new
+work), the consumers next (they finish in-flight messages), Kafka last. `orphan_guard` makes the
+kernel kill the children if the supervisor itself dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from interview_localinfra._process import (
+    MissingToolError,
+    ServiceStartError,
+    orphan_guard,
+    terminate,
+)
+from interview_localinfra.kafka import LocalKafka
+from interview_localinfra.topics import ensure_topics
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service process: its module and the port its health endpoint answers on."""
+
+    name: str
+    module: str
+    port_env: str
+    default_port: int
+
+    def port(self, env: dict[str, str]) -> int:
+        """The port this service will listen on."""
+        return int(env.get(self.port_env, self.default_port))
+
+
+# Start order: the store first (the others read it), the gateway last; stop in reverse.
+SERVICES = (
+    Service("store", "interview_store.main", "STORE_PORT", 8081),
+    Service("evaluator", "interview_evaluator.main", "EVALUATOR_PORT", 8082),
+    Service("chat", "interview_chat.main", "CHAT_PORT", 8083),
+    Service("api", "interview_api.main", "PORT", 8080),
+)
+
+
+def say(message: str) -> None:
+    """Supervisor messages go to stderr so they never mix with a service's JSON log line."""
+    print(f"[make run] {message}", file=sys.stderr, flush=True)
+
+
+def _spawn(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*orphan_guard(), sys.executable, "-m", service.module],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        process_group=0,
+    )
+
+
+async def _wait_healthy(
+    service: Service, env: dict[str, str], proc: subprocess.Popen[bytes]
+) -> None:
+    url = f"http://127.0.0.1:{service.port(env)}/health/ready"
+    deadline = time.monotonic() + 90
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ServiceStartError(f"{service.name} exited with code {proc.returncode}")
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+    raise ServiceStartError(f"{service.name} not ready after 90s ({url})")
+
+
+async def _watch(procs: dict[str, subprocess.Popen[bytes]], stop: asyncio.Event) -> None:
+    # One service dying means the system no longer works: stop everything rather than limp on.
+    while not stop.is_set():
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                say(f"{name} exited with code {proc.returncode}; stopping everything")
+                stop.set()
+                return
+        await asyncio.sleep(0.5)
+
+
+async def run() -> int:
+    """Start everything, wait for a signal or a crash, stop everything."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    env = dict(os.environ)
+    kafka: LocalKafka | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            kafka = LocalKafka(
+                port=int(env.get("KAFKA_PORT", "9092")), workdir=REPO_ROOT / ".run" / "kafka"
+            )
+            say("starting a local Apache Kafka broker (KRaft, single node)...")
+            await kafka.start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
+            say(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.startup_seconds:.1f}s")
+        created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+        say(f"topics ready ({len(created)} created)")
+        env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(env)}")
+        for service in SERVICES:
+            procs[service.name] = _spawn(service, env)
+            await _wait_healthy(service, env, procs[service.name])
+            say(f"{service.name} ready on port {service.port(env)}")
+        gateway = f"http://localhost:{SERVICES[-1].port(env)}"
+        say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
+        await _watch(procs, stop)
+        await stop.wait()
+        return 0 if all(p.poll() is None for p in procs.values()) else 1
+    except (MissingToolError, ServiceStartError) as exc:
+        say(str(exc))
+        return 1
+    finally:
+        say("stopping...")
+        for name in reversed(list(procs)):
+            await terminate(procs[name], signal.SIGTERM, 20.0)
+        if kafka is not None:
+            await kafka.stop()
+        say("stopped")
+
+
+def main() -> None:
+    """Entry point of `make run`."""
+    sys.exit(asyncio.run(run()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""A scriptable OpenAI-compatible HTTP server for tests: real sockets, real HTTP, no internet.
+
+A tiny ASGI app served by uvicorn on 127.0.0.1 in a background thread. Each test queues the
+replies it wants (status, headers, delay, any body, malformed ones included), optionally per
+model, and afterwards inspects the requests the server received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted response."""
+
+    status: int = 200
+    body: bytes | dict[str, Any] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: dict[str, Any]
+    at: float
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat messages of a chat-completions request."""
+        return list(self.json.get("messages", []))
+
+
+def criterion(
+    name: str, score: float, *, evidence: list[str] | None = None, rationale: str = "ok"
+) -> dict[str, Any]:
+    """One criterion as a model would return it."""
+    return {"name": name, "score": score, "rationale": rationale, "evidence": evidence or []}
+
+
+def verdict(
+    criteria: list[dict[str, Any]],
+    *,
+    feedback: str = "Good.",
+    injection: bool = False,
+    **extra: Any,
+) -> str:
+    """The JSON text of a model verdict; `extra` adds fields (a "total", say) to be ignored."""
+    return json.dumps(
+        {"criteria": criteria, "feedback": feedback, "injection_detected": injection, **extra}
+    )
+
+
+def completion(
+    *contents: str,
+    prompt_tokens: int = 100,
+    completion_tokens: int = 50,
+    finish_reason: str = "stop",
+    model: str = "gpt-4o-mini",
+) -> Reply:
+    """A 200 chat completion whose choices carry `contents`."""
+    choices = [
+        {
+            "index": i,
+            "message": {"role": "assistant", "content": content, "refusal": None},
+            "finish_reason": finish_reason,
+            "logprobs": None,
+        }
+        for i, content in enumerate(contents)
+    ]
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    body = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": choices,
+        "usage": usage,
+    }
+    return Reply(body=body, headers={"x-request-id": "req_test"})
+
+
+def error(status: int, *, headers: dict[str, str] | None = None, delay_s: float = 0.0) -> Reply:
+    """An OpenAI-style error response."""
+    body = {"error": {"message": f"scripted {status}", "type": "test", "code": None}}
+    return Reply(status=status, body=body, headers=headers or {}, delay_s=delay_s)
+
+
+class FakeOpenAIServer:
+    """The server; `enqueue` replies, call through `url`, read `received`."""
+
+    def __init__(self) -> None:
+        self._default: deque[Reply] = deque()
+        self._by_model: dict[str, deque[Reply]] = {}
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
+        config = uvicorn.Config(
+            self._app,
+            interface="asgi3",  # auto-detection mistakes a bound method for ASGI2
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, args=([self._sock],), daemon=True)
+
+    def start(self) -> None:
+        """Serve in the background; returns once the socket accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("fake OpenAI server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Shut down and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+    def reset(self) -> None:
+        """Forget scripted replies and received requests (between tests)."""
+        with self._lock:
+            self._default.clear()
+            self._by_model.clear()
+            self.received.clear()
+
+    def enqueue(self, *replies: Reply, model: str | None = None) -> None:
+        """Queue replies, served in order; `model` reserves them for requests for that model."""
+        with self._lock:
+            queue = self._default if model is None else self._by_model.setdefault(model, deque())
+            queue.extend(replies)
+
+    def _next(self, model: str | None) -> Reply:
+        """The next reply for `model`, or a loud 500 when the test scripted none."""
+        with self._lock:
+            queue = self._by_model.get(model or "")
+            if queue:
+                return queue.popleft()
+            if self._default:
+                return self._default.popleft()
+        return Reply(status=500, body={"error": {"message": "no scripted reply", "type": "test"}})
+
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI application: record, look up the script, answer."""
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        payload = json.loads(body) if body else {}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        with self._lock:
+            self.received.append(
+                Received(scope["method"], scope["path"], headers, payload, time.monotonic())
+            )
+        reply = self._next(payload.get("model"))
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        await _respond(send, reply)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+async def _respond(send: Send, reply: Reply) -> None:
+    """Send `reply`; dict bodies go out as JSON, bytes as they are (malformed on purpose)."""
+    is_json = isinstance(reply.body, dict)
+    body = json.dumps(reply.body).encode() if isinstance(reply.body, dict) else reply.body
+    headers = {"content-type": "application/json" if is_json else "text/plain", **reply.headers}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
