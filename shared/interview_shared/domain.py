@@ -75,7 +75,9 @@ class Rubric(BaseModel):
     version: str = Field(default="v1", min_length=1, max_length=64)
     criteria: tuple[Criterion, ...] = Field(
         default=(
-            Criterion(name="correctness", description="Agrees with the reference answer", weight=0.6),
+            Criterion(
+                name="correctness", description="Agrees with the reference answer", weight=0.6
+            ),
             Criterion(name="completeness", description="Covers the key points", weight=0.4),
         ),
         min_length=1,

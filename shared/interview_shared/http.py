@@ -31,9 +31,7 @@ T = TypeVar("T")
 class ApiError(Exception):
     """An error the client caused or can act on; rendered as the error envelope."""
 
-    def __init__(
-        self, status: int, code: str, message: str, details: Any | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, details: Any | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -68,7 +66,9 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-def error_response(status: int, code: str, message: str, details: Any | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any | None = None
+) -> JSONResponse:
     """Render the error envelope."""
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details))
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
@@ -80,8 +80,11 @@ _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"
 def _field_errors(errors: Any) -> list[dict[str, Any]]:
     # Drop the offending input from the details: it may be huge or hold a secret.
     return [
-        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg"),
-         "type": e.get("type")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            "message": e.get("msg"),
+            "type": e.get("type"),
+        }
         for e in errors
     ]
 
@@ -145,13 +148,15 @@ async def _safe(check: HealthCheck) -> bool:
 
 # ---- listing parameters, parsed identically by the gateway and the store's read API ----
 
+
 def list_query(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str, Query(max_length=64, pattern=r"^-?[a-z_]+$")] = "-created_at",
 ) -> ListQuery:
-    """Paging and ordering: `limit` 1-100, an opaque `cursor` or an `offset`, `sort` (`-` = desc)."""
+    """Paging and ordering: `limit` 1-100, an opaque `cursor` or an `offset`, and `sort`
+    (a `-` prefix sorts descending)."""
     if cursor is not None and offset:
         raise ApiError(400, "invalid_query", "Use either cursor or offset, not both.")
     return ListQuery(limit=limit, cursor=cursor, offset=offset, sort=sort)

@@ -162,7 +162,9 @@ class EventProcessor:
         ):
             await self._run(record, event, handler)
 
-    async def _run(self, record: ConsumerRecord[Any, Any], event: Event, handler: EventHandler) -> None:
+    async def _run(
+        self, record: ConsumerRecord[Any, Any], event: Event, handler: EventHandler
+    ) -> None:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 await handler(event)
@@ -177,7 +179,9 @@ class EventProcessor:
                     await self.dead_letter(record, exc, attempts=attempt)
                     return
                 delay = min(self._backoff_s * 2 ** (attempt - 1), self._max_backoff_s)
-                log.warning("handler_failed_retrying", attempt=attempt, delay_s=delay, error=repr(exc))
+                log.warning(
+                    "handler_failed_retrying", attempt=attempt, delay_s=delay, error=repr(exc)
+                )
                 await asyncio.sleep(delay)
 
     async def dead_letter(

@@ -106,23 +106,31 @@ class HttpReadSide:
             raise StoreUnavailableError("the read side is not open (use `async with`)")
         return self._http
 
-    async def _get(self, path: str, model: type[M] | Any, params: dict[str, Any] | None = None) -> M | None:
+    async def _get(
+        self, path: str, model: type[M] | Any, params: dict[str, Any] | None = None
+    ) -> M | None:
         try:
             response = await self._client.get(path, params=params)
         except httpx.HTTPError as exc:
-            raise StoreUnavailableError(f"store read API unreachable: {type(exc).__name__}") from exc
+            raise StoreUnavailableError(
+                f"store read API unreachable: {type(exc).__name__}"
+            ) from exc
         if response.status_code == 404:
             return None
         if response.status_code == 400:
-            raise InvalidQueryError(response.json().get("error", {}).get("message", "invalid query"))
+            raise InvalidQueryError(
+                response.json().get("error", {}).get("message", "invalid query")
+            )
         if response.status_code >= 500:
             raise StoreUnavailableError(f"store read API answered {response.status_code}")
         response.raise_for_status()
         adapter: TypeAdapter[M] = TypeAdapter(model)
         return adapter.validate_json(response.content)
 
-    async def _require(self, path: str, model: Any, params: dict[str, Any] | None = None) -> Any:
-        found = await self._get(path, model, params)
+    async def _require(
+        self, path: str, model: type[M] | Any, params: dict[str, Any] | None = None
+    ) -> M:
+        found: M | None = await self._get(path, model, params)
         if found is None:
             raise StoreUnavailableError(f"store read API has no route {path}")
         return found

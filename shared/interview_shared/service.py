@@ -1,58 +1,91 @@
-"""Wiring every service shares: its Kafka router (broker + AsyncAPI docs) and the FastAPI app."""
+"""Wiring every service shares: its Kafka broker, the FastAPI app and their common lifespan.
+
+The broker is a plain FastStream `KafkaBroker` started and stopped by the app's lifespan, in an
+order we control: the service opens its resources first (store pool, HTTP clients), then the
+broker starts consuming; on shutdown the broker stops first (finishing in-flight messages within
+the grace period) and the resources close after it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka.fastapi import KafkaRouter
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
 
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
 from interview_shared.settings import ServiceSettings
 
-Lifespan = Any  # Callable[[FastAPI], AbstractAsyncContextManager[...]]; FastAPI's own alias is private
+Resources = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def kafka_router(settings: ServiceSettings, *, client_id: str, lifespan: Lifespan) -> KafkaRouter:
-    """A FastStream Kafka router whose broker starts after `lifespan` has opened resources.
-
-    The producer is idempotent with acks=all: a retried send cannot duplicate or reorder events.
-    """
-    return KafkaRouter(
+def kafka_broker(settings: ServiceSettings, *, client_id: str) -> KafkaBroker:
+    """A Kafka broker whose producer is idempotent with acks=all: a retried send cannot
+    duplicate or reorder events. Per-message logs go to DEBUG; errors still log at ERROR."""
+    return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,
         graceful_timeout=settings.shutdown_grace_s,
-        lifespan=lifespan,
-        schema_url="/asyncapi",
-        logger=None,
+        log_level=logging.DEBUG,
     )
 
 
-def broker_check(router: KafkaRouter, *, timeout_s: float = 2.0) -> HealthCheck:
+def broker_check(broker: KafkaBroker, *, timeout_s: float = 2.0) -> HealthCheck:
     """A readiness check that the Kafka cluster answers a metadata request."""
 
     async def check() -> bool:
-        return await router.broker.ping(timeout=timeout_s)
+        return await broker.ping(timeout=timeout_s)
 
     return check
+
+
+@asynccontextmanager
+async def _no_resources(_: FastAPI) -> AsyncIterator[None]:
+    yield
 
 
 def create_service_app(
     *,
     title: str,
     description: str,
-    router: KafkaRouter,
+    broker: KafkaBroker,
     checks: Mapping[str, HealthCheck],
+    resources: Resources = _no_resources,
 ) -> FastAPI:
-    """A FastAPI app with the router's lifespan, health probes and the error envelope."""
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=router.lifespan_context)
+    """A FastAPI app that runs `broker` inside `resources`, with health probes, the error
+    envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with resources(app):
+            await broker.start()
+            try:
+                yield
+            finally:
+                await broker.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(health_router(checks))
-    app.include_router(router)
+    _serve_asyncapi(app, AsyncAPI(broker, title=title, description=description))
     return app
 
 
-__all__ = ["AbstractAsyncContextManager", "broker_check", "create_service_app", "kafka_router"]
+def _serve_asyncapi(app: FastAPI, spec: AsyncAPI) -> None:
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(spec.to_specification().to_jsonable())
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_html() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(spec.to_specification()))
+
+
+__all__ = ["Any", "broker_check", "create_service_app", "kafka_broker"]

@@ -29,7 +29,12 @@ class Topic:
     description: str = ""
 
 
-CANDIDATES = Topic("interview.candidates.v1", PartitionKey.CANDIDATE_ID, 3, "candidate.registered, candidate.cv_analyzed")
+CANDIDATES = Topic(
+    "interview.candidates.v1",
+    PartitionKey.CANDIDATE_ID,
+    3,
+    "candidate.registered, candidate.cv_analyzed",
+)
 QUESTIONS = Topic("interview.questions.v1", PartitionKey.QUESTION_ID, 3, "question.created")
 INTERVIEWS = Topic(
     "interview.interviews.v1",

@@ -76,7 +76,10 @@ class Commands:
         """Publish question.created."""
         fields = body.model_dump(exclude={"type"})
         event = QuestionCreated(
-            question_id=uuid.uuid4(), question_type=body.type, correlation_id=correlation_id, **fields
+            question_id=uuid.uuid4(),
+            question_type=body.type,
+            correlation_id=correlation_id,
+            **fields,
         )
         return await self._write(event, event.question_id)
 
@@ -86,7 +89,9 @@ class Commands:
             raise ApiError(404, "candidate_not_found", "candidate not found")
         missing = [str(q) for q in body.question_ids if await self._read.get_question(q) is None]
         if missing:
-            raise ApiError(404, "question_not_found", "questions not found", {"question_ids": missing})
+            raise ApiError(
+                404, "question_not_found", "questions not found", {"question_ids": missing}
+            )
         if len(set(body.question_ids)) != len(body.question_ids):
             raise ApiError(422, "duplicate_questions", "question_ids must not repeat")
         event = InterviewCreated(
@@ -124,10 +129,13 @@ class Commands:
             raise ApiError(
                 409,
                 "interview_not_in_progress",
-                f"Answers are accepted only while the interview is IN_PROGRESS (it is {interview.status}).",
+                "Answers are accepted only while the interview is IN_PROGRESS"
+                f" (it is {interview.status}).",
             )
         if body.question_id not in interview.question_ids:
-            raise ApiError(422, "question_not_in_interview", "That question is not part of this interview.")
+            raise ApiError(
+                422, "question_not_in_interview", "That question is not part of this interview."
+            )
         question = await self._question(body.question_id)
         event = AnswerSubmitted(
             answer_id=uuid.uuid4(),
@@ -144,7 +152,9 @@ class Commands:
         if body.interview_id is not None:
             await self._interview(body.interview_id)
         event = ChatSessionStarted(
-            chat_session_id=uuid.uuid4(), interview_id=body.interview_id, correlation_id=correlation_id
+            chat_session_id=uuid.uuid4(),
+            interview_id=body.interview_id,
+            correlation_id=correlation_id,
         )
         return await self._write(event, event.chat_session_id)
 

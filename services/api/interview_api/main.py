@@ -7,14 +7,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
 from interview_shared.events import decode_event
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
-from interview_shared.service import broker_check, create_service_app, kafka_router
+from interview_shared.service import broker_check, create_service_app, kafka_broker
 from pydantic import ValidationError
 
 from interview_api.commands import Commands
@@ -38,7 +39,7 @@ def create_app(
     read_side: ReadSide = read or http_read
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
@@ -47,13 +48,13 @@ def create_app(
             app.state.settings = settings
             app.state.commands = Commands(
                 read=read_side,
-                publisher=EventPublisher(publisher or router.broker),
+                publisher=EventPublisher(publisher or broker),
                 wait_s=settings.read_your_writes_timeout_s,
             )
             yield
 
-    router = kafka_router(settings, client_id="interview-gateway", lifespan=lifespan)
-    _tail_live_topics(router, live)
+    broker = kafka_broker(settings, client_id="interview-gateway")
+    _tail_live_topics(broker, live)
 
     async def store_ready() -> bool:
         return await read_side.healthy()
@@ -61,17 +62,18 @@ def create_app(
     app = create_service_app(
         title="AI Interview Backend",
         description="The gateway: validates requests, publishes events to Kafka, streams results.",
-        router=router,
-        checks={"kafka": broker_check(router), "store": store_ready},
+        broker=broker,
+        checks={"kafka": broker_check(broker), "store": store_ready},
+        resources=resources,
     )
     app.include_router(api_router)
     return app
 
 
-def _tail_live_topics(router: KafkaRouter, live: LiveEvents) -> None:
+def _tail_live_topics(broker: KafkaBroker, live: LiveEvents) -> None:
     # No consumer group: every gateway replica sees every event (a broadcast) and commits
     # nothing, so ACK_FIRST is right here; SSE streams what happens from now on.
-    @router.subscriber(
+    @broker.subscriber(
         *(topic.name for topic in LIVE_TOPICS),
         auto_offset_reset="latest",
         ack_policy=AckPolicy.ACK_FIRST,

@@ -12,14 +12,12 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from interview_shared.events import ChatReplyCompleted, ChatReplyDelta
 from interview_shared.http import (
-    ApiError,
     ErrorEnvelope,
-    found,
-    listing,
-    answer_filter,
     evaluation_filter,
+    found,
     interview_filter,
     list_query,
+    listing,
     question_filter,
 )
 from interview_shared.read_client import ReadSide
@@ -104,8 +102,6 @@ CorrelationDep = Annotated[str, Depends(correlation_id)]
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 
-
-
 def _created(written: Written, resource: Any, response: Response) -> Any:
     """201 with the resource once the store has applied the write, else 202 with its id."""
     if not written.applied or resource is None:
@@ -118,7 +114,9 @@ def _created(written: Written, resource: Any, response: Response) -> Any:
 # ---- candidates ----
 
 
-@router.post("/candidates", status_code=201, response_model=Candidate | Accepted, tags=["candidates"])
+@router.post(
+    "/candidates", status_code=201, response_model=Candidate | Accepted, tags=["candidates"]
+)
 async def register_candidate(
     body: CandidateIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
 ) -> Any:
@@ -168,7 +166,9 @@ async def list_questions(
 # ---- interviews ----
 
 
-@router.post("/interviews", status_code=201, response_model=Interview | Accepted, tags=["interviews"])
+@router.post(
+    "/interviews", status_code=201, response_model=Interview | Accepted, tags=["interviews"]
+)
 async def create_interview(
     body: InterviewIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
 ) -> Any:
@@ -192,7 +192,9 @@ async def list_interviews(
     return await listing(read.list_interviews(query, filters))
 
 
-@router.patch("/interviews/{interview_id}", response_model=Interview | Accepted, tags=["interviews"])
+@router.patch(
+    "/interviews/{interview_id}", response_model=Interview | Accepted, tags=["interviews"]
+)
 async def change_interview_status(
     interview_id: uuid.UUID,
     body: StatusChangeIn,
@@ -310,9 +312,15 @@ def _sse(body: AsyncIterator[str]) -> StreamingResponse:
 # ---- chat ----
 
 
-@router.post("/chat/sessions", status_code=201, response_model=ChatSession | Accepted, tags=["chat"])
+@router.post(
+    "/chat/sessions", status_code=201, response_model=ChatSession | Accepted, tags=["chat"]
+)
 async def start_chat(
-    body: ChatSessionIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
+    body: ChatSessionIn,
+    commands: CommandsDep,
+    read: ReadDep,
+    cid: CorrelationDep,
+    response: Response,
 ) -> Any:
     """Open a chat session with the AI interviewer, optionally about an interview."""
     written = await commands.start_chat(body, cid)
@@ -341,7 +349,9 @@ async def post_chat_message(
         posted = await commands.post_chat_message(session_id, body, cid)
         return JSONResponse(
             status_code=202,
-            content=Accepted(id=posted.message_id, event_id=posted.event_id).model_dump(mode="json"),
+            content=Accepted(id=posted.message_id, event_id=posted.event_id).model_dump(
+                mode="json"
+            ),
         )
     stack = AsyncExitStack()
     # Subscribe before publishing, so the reply cannot arrive before we listen.
@@ -369,7 +379,10 @@ async def post_chat_message(
             except TimeoutError:
                 yield frame(
                     event="error",
-                    data={"code": "reply_timeout", "message": "The interviewer did not answer in time."},
+                    data={
+                        "code": "reply_timeout",
+                        "message": "The interviewer did not answer in time.",
+                    },
                 )
 
     return _sse(stream())

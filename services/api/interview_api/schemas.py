@@ -52,7 +52,9 @@ class QuestionIn(Body):
     skills: list[Label] = Field(default_factory=list, max_length=20)
     tags: list[Label] = Field(default_factory=list, max_length=20)
     reference_answer: Annotated[str, _bounded(10_000, min_length=0), NoNul] = ""
-    key_points: list[Annotated[str, _bounded(1000), NoNul]] = Field(default_factory=list, max_length=30)
+    key_points: list[Annotated[str, _bounded(1000), NoNul]] = Field(
+        default_factory=list, max_length=30
+    )
     rubric: Rubric = Rubric()
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from interview_shared import topics
 from interview_shared.events import ChatMessagePosted, Event
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor
@@ -12,14 +13,16 @@ from interview_chat.responder import Responder
 CONSUMER_GROUP = "interview-chat"
 
 
-def register_handlers(router: KafkaRouter, *, responder: Responder, processor: EventProcessor) -> None:
+def register_handlers(
+    broker: KafkaBroker, *, responder: Responder, processor: EventProcessor
+) -> None:
     """Reply to every user message, at least once (replies are deduplicated by reply id)."""
 
     async def handle(event: Event) -> None:
         if isinstance(event, ChatMessagePosted):
             await responder.respond(event)
 
-    @router.subscriber(
+    @broker.subscriber(
         topics.CHAT_MESSAGES.name,
         group_id=CONSUMER_GROUP,
         auto_offset_reset="earliest",
@@ -28,4 +31,4 @@ def register_handlers(router: KafkaRouter, *, responder: Responder, processor: E
         description="Streams the interviewer's reply to chat.message.posted.",
     )
     async def reply_to_messages(message: KafkaMessage) -> None:
-        await processor.process(message.raw_message, handle)  # type: ignore[arg-type]
+        await processor.process(message.raw_message, handle)

@@ -93,9 +93,15 @@ class OfflineInterviewer:
         asked = _asked(conversation.history, questions)
         opening = self._opening(conversation, asked)
         if not questions:
-            return f"{opening} Tell me about a project you are proud of, and what you would do differently today."
+            return (
+                f"{opening} Tell me about a project you are proud of,"
+                " and what you would do differently today."
+            )
         if asked >= len(questions):
-            return f"{opening} That was the last question. Thank you for your time; your answers are being evaluated."
+            return (
+                f"{opening} That was the last question. Thank you for your time;"
+                " your answers are being evaluated."
+            )
         return f"{opening} Question {asked + 1} of {len(questions)}: {questions[asked]}"
 
     def _opening(self, conversation: Conversation, asked: int) -> str:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from interview_shared.logging import configure_logging
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
-from interview_shared.service import broker_check, create_service_app, kafka_router
+from interview_shared.service import broker_check, create_service_app, kafka_broker
 
 from interview_chat.handlers import CONSUMER_GROUP, register_handlers
 from interview_chat.interviewer import Interviewer, OfflineInterviewer
@@ -25,18 +25,20 @@ def create_app(
     http_read = HttpReadSide(settings.store_url)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
             yield
 
-    router = kafka_router(settings, client_id="interview-chat", lifespan=lifespan)
-    publisher = EventPublisher(router.broker)
+    broker = kafka_broker(settings, client_id="interview-chat")
+    publisher = EventPublisher(broker)
     register_handlers(
-        router,
+        broker,
         responder=Responder(
-            interviewer=interviewer or OfflineInterviewer(), read=read or http_read, publisher=publisher
+            interviewer=interviewer or OfflineInterviewer(),
+            read=read or http_read,
+            publisher=publisher,
         ),
         processor=EventProcessor(
             publisher=publisher,
@@ -48,8 +50,9 @@ def create_app(
     return create_service_app(
         title="interview-chat",
         description="The AI interviewer: streams replies to chat messages.",
-        router=router,
-        checks={"kafka": broker_check(router)},
+        broker=broker,
+        checks={"kafka": broker_check(broker)},
+        resources=resources,
     )
 
 

@@ -26,7 +26,9 @@ def reply_id_for(message_id: uuid.UUID) -> uuid.UUID:
 class Responder:
     """Turns `chat.message.posted` into `chat.reply.delta`* + `chat.reply.completed`."""
 
-    def __init__(self, *, interviewer: Interviewer, read: ReadSide, publisher: EventPublisher) -> None:
+    def __init__(
+        self, *, interviewer: Interviewer, read: ReadSide, publisher: EventPublisher
+    ) -> None:
         self._interviewer = interviewer
         self._read = read
         self._publisher = publisher

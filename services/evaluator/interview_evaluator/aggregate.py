@@ -41,7 +41,7 @@ def summarise(
         versions.add(evaluation.lineage.rubric_version)
         evaluation_ids.append(evaluation.id)
         question = questions.get(answer.question_id)
-        for skill in (question.skills if question and question.skills else (GENERAL_SKILL,)):
+        for skill in question.skills if question and question.skills else (GENERAL_SKILL,):
             by_skill[skill].append(evaluation.score)
     skills = tuple(
         SkillScore(skill=name, score=round(fmean(values), 2), answers=len(values))

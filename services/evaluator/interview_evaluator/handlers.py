@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from interview_shared import topics
 from interview_shared.domain import InterviewStatus
 from interview_shared.events import AnswerSubmitted, Event, InterviewStatusChanged
@@ -84,7 +85,10 @@ class CompletionHandler:
 
     async def handle(self, event: Event) -> None:
         """Aggregate the interview's current scores once its completion is applied."""
-        if not isinstance(event, InterviewStatusChanged) or event.status is not InterviewStatus.COMPLETED:
+        if (
+            not isinstance(event, InterviewStatusChanged)
+            or event.status is not InterviewStatus.COMPLETED
+        ):
             return
         outcome = await self._read.event_outcome(event.event_id, wait_s=self._wait_s)
         if outcome is None:
@@ -99,7 +103,7 @@ class CompletionHandler:
 
 
 def register_handlers(
-    router: KafkaRouter,
+    broker: KafkaBroker,
     *,
     answers: AnswerBatchHandler,
     completions: CompletionHandler,
@@ -109,7 +113,7 @@ def register_handlers(
 ) -> None:
     """Subscribe both handlers, at least once."""
 
-    @router.subscriber(
+    @broker.subscriber(
         topics.ANSWERS.name,
         group_id=ANSWERS_GROUP,
         batch=True,
@@ -125,7 +129,7 @@ def register_handlers(
         records = message.raw_message
         await answers.handle_batch(records if isinstance(records, tuple) else (records,))
 
-    @router.subscriber(
+    @broker.subscriber(
         topics.INTERVIEWS.name,
         group_id=REPORTS_GROUP,
         auto_offset_reset="earliest",
@@ -134,4 +138,4 @@ def register_handlers(
         description="Publishes interview.evaluated when an interview is COMPLETED.",
     )
     async def report_interviews(message: KafkaMessage) -> None:
-        await processor.process(message.raw_message, completions.handle)  # type: ignore[arg-type]
+        await processor.process(message.raw_message, completions.handle)

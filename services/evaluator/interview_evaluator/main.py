@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
-from interview_shared.service import broker_check, create_service_app, kafka_router
+from interview_shared.service import broker_check, create_service_app, kafka_broker
 
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import (
@@ -40,7 +40,7 @@ def create_app(
     reader: ReadSide = read or http_read
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
@@ -48,10 +48,10 @@ def create_app(
                 stack.push_async_callback(judge.aclose)
             yield
 
-    router = kafka_router(settings, client_id="interview-evaluator", lifespan=lifespan)
-    publisher = EventPublisher(router.broker)
+    broker = kafka_broker(settings, client_id="interview-evaluator")
+    publisher = EventPublisher(broker)
     register_handlers(
-        router,
+        broker,
         answers=AnswerBatchHandler(
             evaluator=AnswerEvaluator(scorer=active, publisher=publisher, read=reader),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
@@ -59,7 +59,9 @@ def create_app(
             breaker=judge.breaker if isinstance(judge, OpenAIJudge) else None,
             pause_s=min(settings.judge_breaker_reset_s, settings.max_poll_interval_ms / 4000),
         ),
-        completions=CompletionHandler(read=reader, publisher=publisher, wait_s=settings.aggregate_wait_s),
+        completions=CompletionHandler(
+            read=reader, publisher=publisher, wait_s=settings.aggregate_wait_s
+        ),
         processor=EventProcessor(
             publisher=publisher,
             group=REPORTS_GROUP,
@@ -72,8 +74,9 @@ def create_app(
     return create_service_app(
         title="interview-evaluator",
         description=f"Scores answers with the {active.name} scorer.",
-        router=router,
-        checks={"kafka": broker_check(router)},
+        broker=broker,
+        checks={"kafka": broker_check(broker)},
+        resources=resources,
     )
 
 

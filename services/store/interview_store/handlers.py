@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from faststream.kafka.fastapi import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from interview_shared import topics
 from interview_shared.messaging import CONSUMER_ACK_POLICY
 
@@ -12,11 +13,11 @@ CONSUMER_GROUP = "interview-store"
 
 
 def register_handlers(
-    router: KafkaRouter, *, ingestor: BatchIngestor, max_records: int, batch_timeout_ms: int
+    broker: KafkaBroker, *, ingestor: BatchIngestor, max_records: int, batch_timeout_ms: int
 ) -> None:
     """Subscribe the ingestor to every domain topic, at least once, in batches."""
 
-    @router.subscriber(
+    @broker.subscriber(
         *(topic.name for topic in topics.DOMAIN_TOPICS),
         group_id=CONSUMER_GROUP,
         batch=True,

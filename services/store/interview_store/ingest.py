@@ -69,7 +69,9 @@ class BatchIngestor:
             except ValidationError as exc:
                 await self._processor.dead_letter(record, exc, attempts=0)
 
-    async def _apply_one_by_one(self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]) -> None:
+    async def _apply_one_by_one(
+        self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]
+    ) -> None:
         # One bad event must not block the others: apply each alone, dead-letter the ones that fail.
         for record, event in decoded:
             try:

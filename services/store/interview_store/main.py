@@ -9,7 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
-from interview_shared.service import broker_check, create_service_app, kafka_router
+from interview_shared.service import broker_check, create_service_app, kafka_broker
 
 from interview_store.backend import open_store
 from interview_store.handlers import CONSUMER_GROUP, register_handlers
@@ -28,7 +28,7 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     opened: list[Store] = []
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
         active = store or await open_store(settings)
         opened.append(active)
         ingestor.attach(active)
@@ -40,14 +40,14 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
             if store is None:
                 await active.close()
 
-    router = kafka_router(settings, client_id="interview-store", lifespan=lifespan)
+    broker = kafka_broker(settings, client_id="interview-store")
     ingestor = BatchIngestor(
-        processor=EventProcessor(publisher=EventPublisher(router.broker), group=CONSUMER_GROUP),
+        processor=EventProcessor(publisher=EventPublisher(broker), group=CONSUMER_GROUP),
         notifier=notifier,
         outage_deadline_s=settings.outage_deadline_s,
     )
     register_handlers(
-        router,
+        broker,
         ingestor=ingestor,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
@@ -59,8 +59,9 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     app = create_service_app(
         title="interview-store",
         description="Persists every domain event and serves the read side.",
-        router=router,
-        checks={"kafka": broker_check(router), "store": store_ready},
+        broker=broker,
+        checks={"kafka": broker_check(broker), "store": store_ready},
+        resources=resources,
     )
     app.include_router(read_api)
     return app
