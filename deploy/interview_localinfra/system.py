@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,10 @@ def _spawn(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 async def _wait_healthy(
-    service: Service, env: dict[str, str], proc: subprocess.Popen[bytes]
+    service: Service, env: dict[str, str], proc: subprocess.Popen[bytes], *, timeout_s: float
 ) -> None:
     url = f"http://127.0.0.1:{service.port(env)}/health/ready"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=2) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -83,17 +84,58 @@ async def _wait_healthy(
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.25)
-    raise ServiceStartError(f"{service.name} not ready after 90s ({url})")
+    raise ServiceStartError(f"{service.name} not ready after {timeout_s:.0f}s ({url})")
 
 
-async def _watch(procs: dict[str, subprocess.Popen[bytes]], stop: asyncio.Event) -> None:
+class ServiceGroup:
+    """The four services as processes: started in order and healthy, stopped in reverse.
+
+    Used by `make run` and by the end-to-end tests, so both exercise the same start-up path.
+    """
+
+    def __init__(self, env: dict[str, str], *, ready_timeout_s: float = 90.0) -> None:
+        self.env = dict(env)
+        self.env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(self.env)}")
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._ready_timeout_s = ready_timeout_s
+
+    async def start(self, on_ready: Callable[[Service], None] = lambda _: None) -> None:
+        """Start each service and wait until its readiness probe answers 200."""
+        for service in SERVICES:
+            self.procs[service.name] = _spawn(service, self.env)
+            await _wait_healthy(
+                service, self.env, self.procs[service.name], timeout_s=self._ready_timeout_s
+            )
+            on_ready(service)
+
+    def exited(self) -> str | None:
+        """The name of a service that has exited, if any."""
+        return next((name for name, p in self.procs.items() if p.poll() is not None), None)
+
+    async def stop(self, grace_s: float = 20.0) -> None:
+        """SIGTERM each service, gateway first; SIGKILL what outlives `grace_s`."""
+        for name in reversed(list(self.procs)):
+            await terminate(self.procs[name], signal.SIGTERM, grace_s)
+
+    async def __aenter__(self) -> ServiceGroup:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+
+async def _watch(group: ServiceGroup, stop: asyncio.Event) -> None:
     # One service dying means the system no longer works: stop everything rather than limp on.
     while not stop.is_set():
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                say(f"{name} exited with code {proc.returncode}; stopping everything")
-                stop.set()
-                return
+        if (name := group.exited()) is not None:
+            say(f"{name} exited with code {group.procs[name].returncode}; stopping everything")
+            stop.set()
+            return
         await asyncio.sleep(0.5)
 
 
@@ -105,7 +147,7 @@ async def run() -> int:
         loop.add_signal_handler(sig, stop.set)
     env = dict(os.environ)
     kafka: LocalKafka | None = None
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    group: ServiceGroup | None = None
     try:
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             kafka = LocalKafka(
@@ -117,23 +159,20 @@ async def run() -> int:
             say(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.startup_seconds:.1f}s")
         created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         say(f"topics ready ({len(created)} created)")
-        env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(env)}")
-        for service in SERVICES:
-            procs[service.name] = _spawn(service, env)
-            await _wait_healthy(service, env, procs[service.name])
-            say(f"{service.name} ready on port {service.port(env)}")
+        group = ServiceGroup(env)
+        await group.start(lambda s: say(f"{s.name} ready on port {s.port(group.env)}"))
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
         say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
-        await _watch(procs, stop)
+        await _watch(group, stop)
         await stop.wait()
-        return 0 if all(p.poll() is None for p in procs.values()) else 1
+        return 0 if group.exited() is None else 1
     except (MissingToolError, ServiceStartError) as exc:
         say(str(exc))
         return 1
     finally:
         say("stopping...")
-        for name in reversed(list(procs)):
-            await terminate(procs[name], signal.SIGTERM, 20.0)
+        if group is not None:
+            await group.stop()
         if kafka is not None:
             await kafka.stop()
         say("stopped")

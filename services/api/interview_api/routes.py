@@ -339,6 +339,7 @@ async def post_chat_message(
     body: ChatMessageIn,
     request: Request,
     commands: CommandsDep,
+    read: ReadDep,
     live: Annotated[LiveEvents, Depends(get_live)],
     settings: Annotated[GatewaySettings, Depends(get_settings)],
     cid: CorrelationDep,
@@ -370,12 +371,20 @@ async def post_chat_message(
                     async for event in with_heartbeats(queue, heartbeat_s=settings.sse_heartbeat_s):
                         if event is None:
                             yield HEARTBEAT
-                        elif isinstance(event, ChatReplyDelta | ChatReplyCompleted) and (
+                        elif isinstance(event, ChatReplyDelta) and (
                             event.in_reply_to == posted.message_id
                         ):
                             yield event_frame(event)
-                            if isinstance(event, ChatReplyCompleted):
-                                return
+                        elif isinstance(event, ChatReplyCompleted) and (
+                            event.in_reply_to == posted.message_id
+                        ):
+                            # Once the stream ends the reply is in the history too: the
+                            # client may read the session right after (read-your-writes).
+                            await read.event_outcome(
+                                event.event_id, wait_s=settings.read_your_writes_timeout_s
+                            )
+                            yield event_frame(event)
+                            return
             except TimeoutError:
                 yield frame(
                     event="error",

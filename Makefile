@@ -1,0 +1,60 @@
+# The front door. `make run` starts the whole system; `make test` runs every test.
+# Both set up what they need (uv, the locked environment, Kafka jars, Postgres binaries).
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV ?= uv
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test test-unit lint typecheck format migrate bench-store bench-judge \
+        bench-evaluator score kafka clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## Install uv and the locked Python environment
+	@deploy/scripts/bootstrap.sh
+	@$(UV) sync --frozen --quiet
+
+run: setup ## Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), the topics and the four services
+	@$(UV) run --frozen python -m interview_localinfra.system
+
+test: setup ## Every test: unit, integration (real Kafka + Postgres) and end-to-end
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: setup ## Only the tests that need no infrastructure
+	@$(UV) run --frozen pytest tests/unit tests/evaluator_llm $(PYTEST_ARGS)
+
+lint: setup ## ruff check and format check
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+
+typecheck: setup ## mypy --strict
+	@$(UV) run --frozen mypy shared deploy services tests
+
+format: setup ## Apply ruff's formatting and safe fixes
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+migrate: setup ## Apply database migrations to DATABASE_URL (or POSTGRES_*)
+	@$(UV) run --frozen python -m interview_store.migrate upgrade
+
+bench-store: setup ## Store ingest and listing benchmark (memory vs Postgres vs raw COPY)
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen python -m interview_store.bench
+
+bench-judge: setup ## Offline scorer vs human graders on the development split
+	@$(UV) run --frozen python -m interview_evaluator.cli bench-judge
+
+bench-evaluator: setup ## Evaluator service throughput vs a raw aiokafka relay
+	@$(UV) run --frozen python -m interview_evaluator.bench_service
+
+score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scores.jsonl
+	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }
+	@$(UV) run --frozen python -m interview_evaluator.cli score "$(IN)" "$(OUT)"
+
+kafka: setup ## Run only a local Kafka broker in the foreground
+	@$(UV) run --frozen python -m interview_localinfra kafka --port 9092
+
+clean: ## Remove local state (Kafka data of make run, caches); keeps the Kafka jars
+	rm -rf .run .pytest_cache .mypy_cache .ruff_cache .hypothesis

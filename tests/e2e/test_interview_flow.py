@@ -1,0 +1,200 @@
+"""The frontend's whole flow over HTTP against the four services as processes.
+
+Runs once with the memory store and once with PostgreSQL (see conftest). Every read happens
+right after the write it depends on, with no polling: that is the read-your-writes promise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]:
+    """Parse a text/event-stream body into (event, data) pairs."""
+    event, data = "message", ""
+    async for line in response.aiter_lines():
+        if line.startswith("event:"):
+            event = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data += line.removeprefix("data:").strip()
+        elif line == "" and data:
+            yield event, json.loads(data)
+            event, data = "message", ""
+
+
+async def create(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await api.post(path, json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def new_interview(api: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A candidate, a question and an interview about it (PREPARING)."""
+    candidate = await create(
+        api, "/candidates", {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex}@example.com"}
+    )
+    question = await create(
+        api,
+        "/questions",
+        {
+            "text": "What is a mutex?",
+            "type": "technical",
+            "difficulty": "easy",
+            "skills": ["concurrency"],
+            "tags": ["os"],
+            "reference_answer": "A mutex is a lock that gives mutual exclusion: only one thread "
+            "at a time may enter the critical section it protects.",
+            "key_points": ["mutual exclusion", "one thread at a time"],
+        },
+    )
+    interview = await create(
+        api,
+        "/interviews",
+        {"candidate_id": candidate["id"], "title": "Backend", "question_ids": [question["id"]]},
+    )
+    return interview, question
+
+
+async def move(api: httpx.AsyncClient, interview_id: str, status: str) -> httpx.Response:
+    return await api.patch(f"/interviews/{interview_id}", json={"status": status})
+
+
+async def test_read_your_writes_and_duplicate_email(api: httpx.AsyncClient) -> None:
+    email = f"grace-{uuid.uuid4().hex}@example.com"
+    candidate = await create(api, "/candidates", {"name": "Grace", "email": email})
+    fetched = await api.get(f"/candidates/{candidate['id']}")
+    assert fetched.status_code == 200
+    assert fetched.json()["email"] == email
+    duplicate = await api.post("/candidates", json={"name": "Other", "email": email.upper()})
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "email_taken"
+
+
+async def test_interview_lifecycle_scores_answers_via_get_and_sse(api: httpx.AsyncClient) -> None:
+    interview, question = await new_interview(api)
+    assert interview["status"] == "PREPARING"
+    early = await api.post(
+        f"/interviews/{interview['id']}/answers",
+        json={"question_id": question["id"], "text": "too early"},
+    )
+    assert early.status_code == 409
+    for status in ("READY", "IN_PROGRESS"):
+        moved = await move(api, interview["id"], status)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["status"] == status
+    backwards = await move(api, interview["id"], "READY")
+    assert backwards.status_code == 409
+    assert backwards.json()["error"]["code"] == "invalid_transition"
+
+    async with api.stream("GET", f"/interviews/{interview['id']}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(stream)
+        assert (await anext(events))[0] == "stream.open"
+        answer = await api.post(
+            f"/interviews/{interview['id']}/answers",
+            json={
+                "question_id": question["id"],
+                "text": "A mutex provides mutual exclusion: only one thread at a time can hold "
+                "the lock and enter the critical section.",
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["evaluation"] is None
+        async with asyncio.timeout(30):
+            async for event, data in events:
+                if event == "answer.evaluated":
+                    break
+    assert data["answer_id"] == answer.json()["id"]
+    assert data["lineage"]["scorer"] == "offline"
+
+    listed = (await api.get(f"/interviews/{interview['id']}/answers")).json()
+    evaluation = listed["items"][0]["evaluation"]
+    assert 0 <= evaluation["score"] <= 100
+    assert evaluation["score"] >= 60, "a correct answer should score well"
+    assert evaluation["feedback"]
+    assert listed["next_cursor"] is None
+
+    completed = await move(api, interview["id"], "COMPLETED")
+    assert completed.json()["status"] == "COMPLETED"
+    report = await _eventually(api, f"/interviews/{interview['id']}/report")
+    assert report["overall_score"] == pytest.approx(evaluation["score"], abs=0.01)
+    assert report["skills"][0]["skill"] == "concurrency"
+
+
+async def _eventually(api: httpx.AsyncClient, path: str) -> Any:
+    # The interview report is derived asynchronously by the evaluator; poll only here.
+    async with asyncio.timeout(30):
+        while (response := await api.get(path)).status_code == 404:
+            await asyncio.sleep(0.2)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_chat_streams_reply_and_keeps_history(api: httpx.AsyncClient) -> None:
+    interview, _ = await new_interview(api)
+    session = await create(api, "/chat/sessions", {"interview_id": interview["id"]})
+    deltas: list[str] = []
+    completed: dict[str, Any] = {}
+    async with api.stream(
+        "POST",
+        f"/chat/sessions/{session['id']}/messages",
+        json={"content": "Hello, I am ready."},
+        headers={"Accept": "text/event-stream"},
+    ) as stream:
+        assert stream.status_code == 200
+        async for event, data in sse_events(stream):
+            if event == "chat.reply.delta":
+                deltas.append(data["delta"])
+            elif event == "chat.reply.completed":
+                completed = data
+    assert len(deltas) > 3
+    assert "".join(deltas) == completed["content"]
+    assert "What is a mutex?" in completed["content"]
+
+    history = (await api.get(f"/chat/sessions/{session['id']}/messages")).json()["items"]
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[1]["content"] == completed["content"]
+
+    plain = await api.post(
+        f"/chat/sessions/{session['id']}/messages", json={"content": "A mutex is a lock."}
+    )
+    assert plain.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/interviews/not-a-uuid", None, 422),
+        ("GET", f"/interviews/{uuid.uuid4()}", None, 404),
+        ("POST", "/candidates", {"name": "x"}, 422),
+        ("POST", "/candidates", {"name": "nul\u0000", "email": "n@example.com"}, 422),
+        ("POST", "/candidates", {"name": "x" * 201, "email": "n@example.com"}, 422),
+        (
+            "POST",
+            "/interviews",
+            {"candidate_id": str(uuid.uuid4()), "title": "t", "question_ids": [str(uuid.uuid4())]},
+            404,
+        ),
+        ("GET", "/interviews?limit=101", None, 422),
+        ("GET", "/interviews?sort=password", None, 400),
+        ("POST", f"/chat/sessions/{uuid.uuid4()}/messages", {"content": "hi"}, 404),
+    ],
+)
+async def test_bad_input_is_a_clear_4xx(
+    api: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None, status: int
+) -> None:
+    response = await api.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"]
+    assert error["message"]
