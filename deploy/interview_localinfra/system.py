@@ -108,6 +108,13 @@ class ServiceGroup:
             )
             on_ready(service)
 
+    async def restart(self, name: str, grace_s: float = 20.0) -> None:
+        """Stop one service gracefully and start it again (restart and recovery tests)."""
+        service = next(s for s in SERVICES if s.name == name)
+        await terminate(self.procs[name], signal.SIGTERM, grace_s)
+        self.procs[name] = _spawn(service, self.env)
+        await _wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
+
     def exited(self) -> str | None:
         """The name of a service that has exited, if any."""
         return next((name for name, p in self.procs.items() if p.poll() is not None), None)

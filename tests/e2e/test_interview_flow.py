@@ -14,6 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from interview_localinfra.system import ServiceGroup
+from interview_shared import topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -198,3 +201,69 @@ async def test_bad_input_is_a_clear_4xx(
     error = response.json()["error"]
     assert error["code"]
     assert error["message"]
+
+
+async def test_poison_message_is_dead_lettered_and_consumers_keep_going(
+    api: httpx.AsyncClient, system: ServiceGroup
+) -> None:
+    bootstrap = system.env["KAFKA_BOOTSTRAP_SERVERS"]
+    marker = f"poison-{uuid.uuid4().hex}".encode()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topics.ANSWERS.name, b"{not json " + marker, key=marker)
+    finally:
+        await producer.stop()
+
+    interview, question = await new_interview(api)
+    for status in ("READY", "IN_PROGRESS"):
+        await move(api, interview["id"], status)
+    answer = await api.post(
+        f"/interviews/{interview['id']}/answers",
+        json={"question_id": question["id"], "text": "A lock so one thread at a time runs."},
+    )
+    assert answer.status_code == 202
+
+    letters = await _dead_letters(
+        bootstrap, marker, expected_groups={"interview-store", "interview-evaluator"}
+    )
+    assert {letter["original_topic"] for letter in letters} == {topics.ANSWERS.name}
+    assert all(letter["error_type"] == "ValidationError" for letter in letters)
+    async with asyncio.timeout(30):
+        while (await api.get(f"/answers/{answer.json()['id']}")).json()["evaluation"] is None:
+            await asyncio.sleep(0.2)
+
+
+async def _dead_letters(
+    bootstrap: str, marker: bytes, *, expected_groups: set[str]
+) -> list[dict[str, Any]]:
+    """Read the dead-letter topic until every expected consumer group has dead-lettered `marker`."""
+    consumer = AIOKafkaConsumer(
+        topics.DEAD_LETTER.name, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(30):
+            while {letter["consumer_group"] for letter in found} != expected_groups:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found += [json.loads(r.value) for r in records if r.key == marker and r.value]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_store_restart_loses_nothing_and_duplicates_nothing(
+    api: httpx.AsyncClient, system: ServiceGroup
+) -> None:
+    interview, _ = await new_interview(api)
+    before = (await api.get("/candidates", params={"limit": 100})).json()["items"]
+
+    # Memory: rebuilt from the Kafka log. PostgreSQL: resumes from its committed offsets.
+    await system.restart("store")
+
+    assert (await api.get(f"/interviews/{interview['id']}")).json()["status"] == "PREPARING"
+    after = (await api.get("/candidates", params={"limit": 100})).json()["items"]
+    assert [c["id"] for c in after][: len(before)] == [c["id"] for c in before]
+    assert len({c["email"] for c in after}) == len(after)

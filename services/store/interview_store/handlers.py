@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
 from interview_shared import topics
 from interview_shared.messaging import CONSUMER_ACK_POLICY
 
@@ -13,18 +14,31 @@ CONSUMER_GROUP = "interview-store"
 
 
 def register_handlers(
-    broker: KafkaBroker, *, ingestor: BatchIngestor, max_records: int, batch_timeout_ms: int
+    broker: KafkaBroker,
+    *,
+    ingestor: BatchIngestor,
+    durable: bool,
+    max_records: int,
+    batch_timeout_ms: int,
 ) -> None:
-    """Subscribe the ingestor to every domain topic, at least once, in batches."""
+    """Subscribe the ingestor to every domain topic, in batches.
+
+    A durable backend (PostgreSQL) consumes in a group and commits after each database commit:
+    at least once, resuming where it stopped. The memory backend holds nothing across restarts,
+    so it joins no group and replays the topics from the beginning on every start: Kafka's log is
+    the source of truth and the memory store is rebuilt from it.
+    """
 
     @broker.subscriber(
         *(topic.name for topic in topics.DOMAIN_TOPICS),
-        group_id=CONSUMER_GROUP,
+        group_id=CONSUMER_GROUP if durable else None,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
         auto_offset_reset="earliest",
-        ack_policy=CONSUMER_ACK_POLICY,
+        # Without a group there is nothing to commit; a failed batch is dead-lettered by the
+        # ingestor, so nothing is lost for this process's lifetime.
+        ack_policy=CONSUMER_ACK_POLICY if durable else AckPolicy.ACK_FIRST,
         title="store-ingest",
         description="Persists every domain event; idempotent on event id.",
     )

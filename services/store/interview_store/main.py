@@ -11,7 +11,7 @@ from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 
-from interview_store.backend import open_store
+from interview_store.backend import open_store, select_backend
 from interview_store.handlers import CONSUMER_GROUP, register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.port import Store
@@ -49,6 +49,7 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     register_handlers(
         broker,
         ingestor=ingestor,
+        durable=(store.backend if store else select_backend(settings)) != "memory",
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
     )
