@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -72,6 +71,7 @@ def create_service_app(
                 await broker.stop()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.broker = broker  # tests wrap it in FastStream's TestKafkaBroker
     install_error_handlers(app)
     app.include_router(health_router(checks))
     _serve_asyncapi(app, AsyncAPI(broker, title=title, description=description))
@@ -88,4 +88,3 @@ def _serve_asyncapi(app: FastAPI, spec: AsyncAPI) -> None:
         return HTMLResponse(get_asyncapi_html(spec.to_specification()))
 
 
-__all__ = ["Any", "broker_check", "create_service_app", "kafka_broker"]
