@@ -1,0 +1,103 @@
+"""A PostgreSQL outage mid-stream: the store keeps running, turns not-ready, retries with
+back-off and resumes with nothing lost and nothing doubled (issue: hybrid store durability)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from interview_localinfra import LocalPostgres
+from interview_shared.events import CandidateRegistered, encode_event
+from interview_store.main import create_app
+from interview_store.settings import StoreSettings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+TOTAL = 600
+
+
+@pytest.fixture
+async def store_service(
+    kafka_bootstrap: str, restartable_postgres: LocalPostgres
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The store service in this process, on real Kafka and the restartable PostgreSQL."""
+    settings = StoreSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=restartable_postgres.dsn,
+        outage_deadline_s=20,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://store") as client:
+            yield client
+
+
+async def _count(dsn: str, domain: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM candidates WHERE email LIKE $1", f"%@{domain}"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def _produce(bootstrap: str, domain: str, indexes: range, pause_s: float) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for i in indexes:
+            event = CandidateRegistered(
+                candidate_id=uuid.uuid4(), name=f"Candidate {i}", email=f"c{i}@{domain}"
+            )
+            await producer.send_and_wait(
+                event.topic.name, encode_event(event), key=event.key.encode()
+            )
+            # Redeliver some events on purpose: idempotency must absorb them.
+            if i % 50 == 0:
+                await producer.send_and_wait(
+                    event.topic.name, encode_event(event), key=event.key.encode()
+                )
+            await asyncio.sleep(pause_s)
+    finally:
+        await producer.stop()
+
+
+async def _wait_until(predicate: object, timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not await predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.2)
+
+
+async def test_database_outage_mid_stream_loses_nothing(
+    kafka_bootstrap: str, restartable_postgres: LocalPostgres, store_service: httpx.AsyncClient
+) -> None:
+    domain = f"{uuid.uuid4().hex[:10]}.example.com"
+    dsn = restartable_postgres.dsn
+    third = TOTAL // 3
+    await _produce(kafka_bootstrap, domain, range(third), pause_s=0)
+    await _wait_until(lambda: _ready(store_service, expected=200), 30)
+
+    await restartable_postgres.stop("immediate")  # a crash, not a clean shutdown
+    producing = asyncio.create_task(_produce(kafka_bootstrap, domain, range(third, TOTAL), 0.002))
+    await _wait_until(lambda: _ready(store_service, expected=503), 30)
+    await asyncio.sleep(2)  # let the store retry against the dead database for a while
+    await restartable_postgres.start()
+    await producing
+
+    async def all_rows_present() -> bool:
+        return await _count(dsn, domain) >= TOTAL
+
+    await _wait_until(all_rows_present, 60)
+    await _wait_until(lambda: _ready(store_service, expected=200), 30)
+    assert await _count(dsn, domain) == TOTAL  # nothing lost, nothing doubled
+
+
+async def _ready(client: httpx.AsyncClient, *, expected: int) -> bool:
+    return (await client.get("/health/ready")).status_code == expected
