@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from interview_localinfra.system import ServiceGroup
 from interview_shared import topics
+from support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -32,6 +33,15 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, Any]]
         elif line == "" and data:
             yield event, json.loads(data)
             event, data = "message", ""
+
+
+async def _first(events: AsyncIterator[tuple[str, Any]], wanted: str) -> Any:
+    """The data of the first event of type `wanted` (30 s at most)."""
+    async with asyncio.timeout(30):
+        async for event, data in events:
+            if event == wanted:
+                return data
+    raise AssertionError(f"the stream ended before {wanted}")
 
 
 async def create(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -113,12 +123,9 @@ async def test_interview_lifecycle_scores_answers_via_get_and_sse(api: httpx.Asy
         )
         assert answer.status_code == 202, answer.text
         assert answer.json()["evaluation"] is None
-        async with asyncio.timeout(30):
-            async for event, data in events:
-                if event == "answer.evaluated":
-                    break
-    assert data["answer_id"] == answer.json()["id"]
-    assert data["lineage"]["scorer"] == "offline"
+        evaluated = await _first(events, "answer.evaluated")
+    assert evaluated["answer_id"] == answer.json()["id"]
+    assert evaluated["lineage"]["scorer"] == "offline"
 
     listed = (await api.get(f"/interviews/{interview['id']}/answers")).json()
     evaluation = listed["items"][0]["evaluation"]
@@ -136,9 +143,11 @@ async def test_interview_lifecycle_scores_answers_via_get_and_sse(api: httpx.Asy
 
 async def _eventually(api: httpx.AsyncClient, path: str) -> Any:
     # The interview report is derived asynchronously by the evaluator; poll only here.
-    async with asyncio.timeout(30):
-        while (response := await api.get(path)).status_code == 404:
-            await asyncio.sleep(0.2)
+    async def present() -> bool:
+        return (await api.get(path)).status_code != 404
+
+    await eventually(present, timeout_s=30)
+    response = await api.get(path)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -229,9 +238,11 @@ async def test_poison_message_is_dead_lettered_and_consumers_keep_going(
     )
     assert {letter["original_topic"] for letter in letters} == {topics.ANSWERS.name}
     assert all(letter["error_type"] == "ValidationError" for letter in letters)
-    async with asyncio.timeout(30):
-        while (await api.get(f"/answers/{answer.json()['id']}")).json()["evaluation"] is None:
-            await asyncio.sleep(0.2)
+
+    async def evaluated() -> bool:
+        return (await api.get(f"/answers/{answer.json()['id']}")).json()["evaluation"] is not None
+
+    await eventually(evaluated, timeout_s=30)
 
 
 async def _dead_letters(

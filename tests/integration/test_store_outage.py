@@ -15,6 +15,7 @@ from interview_localinfra import LocalPostgres
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
+from support import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOTAL = 600
@@ -69,12 +70,6 @@ async def _produce(bootstrap: str, domain: str, indexes: range, pause_s: float) 
         await producer.stop()
 
 
-async def _wait_until(predicate: object, timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not await predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.2)
-
-
 async def test_database_outage_mid_stream_loses_nothing(
     kafka_bootstrap: str, restartable_postgres: LocalPostgres, store_service: httpx.AsyncClient
 ) -> None:
@@ -82,11 +77,11 @@ async def test_database_outage_mid_stream_loses_nothing(
     dsn = restartable_postgres.dsn
     third = TOTAL // 3
     await _produce(kafka_bootstrap, domain, range(third), pause_s=0)
-    await _wait_until(lambda: _ready(store_service, expected=200), 30)
+    await eventually(lambda: _ready(store_service, expected=200), timeout_s=30)
 
     await restartable_postgres.stop("immediate")  # a crash, not a clean shutdown
     producing = asyncio.create_task(_produce(kafka_bootstrap, domain, range(third, TOTAL), 0.002))
-    await _wait_until(lambda: _ready(store_service, expected=503), 30)
+    await eventually(lambda: _ready(store_service, expected=503), timeout_s=30)
     await asyncio.sleep(2)  # let the store retry against the dead database for a while
     await restartable_postgres.start()
     await producing
@@ -94,8 +89,8 @@ async def test_database_outage_mid_stream_loses_nothing(
     async def all_rows_present() -> bool:
         return await _count(dsn, domain) >= TOTAL
 
-    await _wait_until(all_rows_present, 60)
-    await _wait_until(lambda: _ready(store_service, expected=200), 30)
+    await eventually(all_rows_present, timeout_s=60)
+    await eventually(lambda: _ready(store_service, expected=200), timeout_s=30)
     assert await _count(dsn, domain) == TOTAL  # nothing lost, nothing doubled
 
 
