@@ -12,6 +12,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+import tomllib
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ DOCKERFILE: Final = ROOT / "Dockerfile"
 DOCKERIGNORE: Final = ROOT / ".dockerignore"
 ENV_EXAMPLE: Final = ROOT / ".env.example"
 
-# compose service -> (settings class, Python package); the SERVICE build arg is the key.
+# compose service (= the SERVICE build arg, = interview_<name>) -> its settings class.
 APP_SERVICES: Final[dict[str, type[ServiceSettings]]] = {
     "api": GatewaySettings,
     "store": StoreSettings,
@@ -348,12 +349,14 @@ def test_service_starts_after_its_dependencies(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_service_restarts_and_drains(service: str) -> None:
+def test_service_restarts_and_drains(
+    service: str, load_settings: typing.Callable[[str], ServiceSettings]
+) -> None:
     spec = _service(service)
     assert spec.get("restart") in ("always", "unless-stopped", "on-failure")
     grace = _duration_s(str(spec.get("stop_grace_period", "10s")))
-    default_grace = ServiceSettings.model_fields["shutdown_grace_s"].default
-    assert grace > default_grace, "Docker would SIGKILL before SHUTDOWN_GRACE_S has passed"
+    shutdown_grace = load_settings(service).shutdown_grace_s
+    assert grace > shutdown_grace, "Docker would SIGKILL before SHUTDOWN_GRACE_S has passed"
 
 
 def test_gateway_is_published_on_8080() -> None:
@@ -589,6 +592,26 @@ def test_dockerfile_service_stage_runs_the_service() -> None:
             next(iter(_env_names("port", port_field))),
             port_field.default,
         ), f"Dockerfile HEALTHCHECK port of {service}"
+
+
+def test_dockerfile_copies_every_workspace_member_manifest() -> None:
+    # The dependency layer is installed from the manifests alone; a member missing there
+    # breaks `uv sync --frozen` (or silently drops its dependencies).
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    members = {
+        path.parent.relative_to(ROOT).as_posix()
+        for pattern in root["tool"]["uv"]["workspace"]["members"]
+        for path in ROOT.glob(f"{pattern}/pyproject.toml")
+    }
+    copied = {
+        part.removesuffix("/pyproject.toml")
+        for keyword, value in _dockerfile().stages[_dockerfile().order[0]].instructions
+        if keyword == "COPY"
+        for part in value.split()
+        if part.endswith("/pyproject.toml")
+    }
+    assert members, "no workspace members found"
+    assert members <= copied, f"Dockerfile does not COPY {sorted(members - copied)}"
 
 
 def _ignore_patterns() -> list[str]:

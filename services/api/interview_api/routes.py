@@ -298,7 +298,13 @@ async def interview_events(
         async with stack:
             yield frame(event="stream.open", data={"interview_id": str(interview_id)})
             async for event in with_heartbeats(queue, heartbeat_s=settings.sse_heartbeat_s):
-                yield HEARTBEAT if event is None else event_frame(event)
+                if event is None:
+                    yield HEARTBEAT
+                    continue
+                # Announce an event only once the store has it, so a client reacting to
+                # `answer.evaluated` by reading the answers sees the score.
+                await read.event_outcome(event.event_id, wait_s=settings.read_your_writes_timeout_s)
+                yield event_frame(event)
 
     return _sse(stream())
 
