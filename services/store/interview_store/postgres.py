@@ -1,0 +1,581 @@
+"""The PostgreSQL Store: an asyncpg pool, one transaction per batch, bulk writes with COPY.
+
+A batch is applied in three steps inside one transaction: load the state it touches (row-locking
+the interviews and chat sessions it changes), run the shared rules (`rules.plan_batch`) against
+that snapshot, and write the result with one COPY per table. Unique indexes back every rule, so a
+concurrent batch that slipped in between the snapshot and the write makes the write fail; the
+whole batch is then retried against fresh state. The SQL lives in `interview_store.sql`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+from interview_shared.events import Event
+from pydantic_core import to_json
+
+from interview_store import sql
+from interview_store.port import (
+    Answer,
+    AnswerFilter,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    EvaluationFilter,
+    Interview,
+    InterviewFilter,
+    InterviewLogEntry,
+    InterviewReport,
+    ListQuery,
+    Outcome,
+    Page,
+    Question,
+    QuestionFilter,
+    StoreUnavailableError,
+)
+from interview_store.query import ListRequest, page, position, prepare, utc
+from interview_store.rules import (
+    AnswerRow,
+    Changes,
+    Kind,
+    build_log,
+    email_key,
+    plan_batch,
+    with_evaluation,
+)
+
+Row = Mapping[str, Any]
+T = TypeVar("T")
+
+# Failures that mean "the database is not reachable now", as opposed to a bug in a query.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# A concurrent batch won a race: run the whole batch again against fresh state.
+_RETRYABLE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.UniqueViolationError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
+_ATTEMPTS = 30
+
+# Event type -> (row kind, attribute holding the new row's id).
+_NEW_IDS: dict[str, tuple[Kind, str]] = {
+    "candidate.registered": (Kind.CANDIDATE, "candidate_id"),
+    "candidate.cv_analyzed": (Kind.CV_ANALYSIS, "analysis_id"),
+    "question.created": (Kind.QUESTION, "question_id"),
+    "interview.created": (Kind.INTERVIEW, "interview_id"),
+    "answer.submitted": (Kind.ANSWER, "answer_id"),
+    "answer.evaluated": (Kind.EVALUATION, "evaluation_id"),
+    "chat.session.started": (Kind.CHAT_SESSION, "chat_session_id"),
+    "chat.message.posted": (Kind.CHAT_MESSAGE, "message_id"),
+    "chat.reply.completed": (Kind.CHAT_MESSAGE, "reply_id"),
+}
+_EXISTENCE_ORDER = (
+    Kind.CANDIDATE,
+    Kind.CV_ANALYSIS,
+    Kind.QUESTION,
+    Kind.ANSWER,
+    Kind.EVALUATION,
+    Kind.CHAT_SESSION,
+    Kind.CHAT_MESSAGE,
+)
+
+
+def asyncpg_dsn(dsn: str) -> str:
+    """A DSN asyncpg accepts: `postgresql://` (also from `postgres://` or `postgresql+asyncpg://`)."""
+    scheme, sep, rest = dsn.partition("://")
+    if not sep or scheme.split("+")[0] not in {"postgres", "postgresql"}:
+        raise ValueError("expected a postgresql:// URL")
+    return f"postgresql://{rest}"
+
+
+def sqlalchemy_dsn(dsn: str) -> str:
+    """The same DSN for SQLAlchemy's asyncpg dialect (used by the migrations)."""
+    return "postgresql+asyncpg://" + asyncpg_dsn(dsn).partition("://")[2]
+
+
+# --- the snapshot a batch is planned against -----------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    """Committed state touched by one batch; implements rules.StateView."""
+
+    outcomes: dict[uuid.UUID, ApplyResult] = field(default_factory=dict)
+    existing: set[tuple[Kind, uuid.UUID]] = field(default_factory=set)
+    emails: dict[str, uuid.UUID] = field(default_factory=dict)
+    interviews: dict[uuid.UUID, Interview] = field(default_factory=dict)
+    sequences: dict[uuid.UUID, int] = field(default_factory=dict)
+
+    def outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
+        return self.outcomes.get(event_id)
+
+    def exists(self, kind: Kind, row_id: uuid.UUID) -> bool:
+        if kind is Kind.INTERVIEW:
+            return row_id in self.interviews
+        return (kind, row_id) in self.existing
+
+    def email_owner(self, email_key: str) -> uuid.UUID | None:
+        return self.emails.get(email_key)
+
+    def interview(self, interview_id: uuid.UUID) -> Interview | None:
+        return self.interviews.get(interview_id)
+
+    def last_sequence(self, session_id: uuid.UUID) -> int:
+        return self.sequences.get(session_id, 0)
+
+
+@dataclass
+class _Refs:
+    """Every id a batch reads, grouped by what is asked about it."""
+
+    events: list[uuid.UUID] = field(default_factory=list)
+    new_ids: dict[Kind, list[uuid.UUID]] = field(default_factory=lambda: {k: [] for k in Kind})
+    emails: list[str] = field(default_factory=list)
+    interviews: set[uuid.UUID] = field(default_factory=set)
+    sessions: set[uuid.UUID] = field(default_factory=set)
+
+
+def _references(batch: Sequence[Event]) -> _Refs:
+    refs = _Refs()
+    for event in batch:
+        if event.type == "chat.reply.delta":
+            continue
+        refs.events.append(event.event_id)
+        if (new := _NEW_IDS.get(event.type)) is not None:
+            refs.new_ids[new[0]].append(getattr(event, new[1]))
+        if event.type == "candidate.registered":
+            refs.emails.append(email_key(event.email))
+        elif event.type in {"interview.created", "interview.status_changed"}:
+            refs.interviews.add(event.interview_id)
+        elif event.type in {"chat.message.posted", "chat.reply.completed"}:
+            refs.sessions.add(event.chat_session_id)
+    return refs
+
+
+async def _load(conn: Any, batch: Sequence[Event]) -> _Snapshot:
+    refs = _references(batch)
+    snap = _Snapshot()
+    for row in await conn.fetch(sql.OUTCOMES, refs.events):
+        snap.outcomes[row["event_id"]] = _result(row)
+    if any(refs.new_ids[kind] for kind in _EXISTENCE_ORDER):
+        args = [refs.new_ids[kind] for kind in _EXISTENCE_ORDER]
+        snap.existing = {
+            (Kind(r["kind"]), r["id"]) for r in await conn.fetch(sql.EXISTING_IDS, *args)
+        }
+    if refs.emails:
+        snap.emails = {
+            r["email_lower"]: r["id"] for r in await conn.fetch(sql.EMAIL_OWNERS, refs.emails)
+        }
+    if refs.interviews:
+        rows = await conn.fetch(sql.LOCK_INTERVIEWS, sorted(refs.interviews))
+        snap.interviews = {r["id"]: _interview(r) for r in rows}
+    if refs.sessions:
+        await conn.execute(sql.LOCK_CHAT_SESSIONS, sorted(refs.sessions))
+        rows = await conn.fetch(sql.LAST_SEQUENCES, list(refs.sessions))
+        snap.sequences = {r["session_id"]: r["last"] for r in rows}
+    return snap
+
+
+# --- writing a planned batch --------------------------------------------------------------------
+
+
+def _json(value: object) -> str:
+    return to_json(value).decode()
+
+
+def _records(changes: Changes) -> dict[str, list[tuple[Any, ...]]]:
+    """COPY records per table, in the column order of sql.COLUMNS."""
+    now = datetime.now(UTC)
+    return {
+        "processed_events": [
+            (r.result.event_id, r.event_type, r.result.outcome.value, r.result.reason, now)
+            for r in changes.recorded
+        ],
+        "candidates": [
+            (c.id, c.name, c.email, email_key(c.email), c.cv_path, c.created_at, c.updated_at)
+            for c in changes.candidates
+        ],
+        "cv_analyses": [
+            (a.id, a.candidate_id, _json(a.skills), a.summary, a.created_at)
+            for a in changes.cv_analyses
+        ],
+        "questions": [_question_record(q) for q in changes.questions],
+        "interviews": [
+            _interview_record(i)
+            for i in changes.interviews.values()
+            if i.id in changes.created_interviews
+        ],
+        "answers": [_answer_record(row) for row in changes.answers],
+        "evaluations": [_evaluation_record(e) for e in changes.evaluations],
+        "chat_sessions": [(s.id, s.interview_id, s.created_at) for s in changes.chat_sessions],
+        "chat_messages": [
+            (m.id, m.session_id, m.role.value, m.content, m.sequence, m.created_at)
+            for m in changes.chat_messages
+        ],
+    }
+
+
+def _question_record(q: Question) -> tuple[Any, ...]:
+    return (
+        q.id, q.text, q.type.value, q.difficulty.value, list(q.skills), list(q.tags),
+        q.reference_answer, list(q.key_points), _json(q.rubric), q.rubric.version, q.created_at,
+        q.updated_at,
+    )  # fmt: skip
+
+
+def _answer_record(row: AnswerRow) -> tuple[Any, ...]:
+    a = row.answer
+    return (
+        a.id, a.interview_id, a.question_id, a.text, row.question_text, a.submitted_at,
+        a.created_at,
+    )  # fmt: skip
+
+
+def _interview_record(i: Interview) -> tuple[Any, ...]:
+    return (
+        i.id, i.candidate_id, i.title, list(i.question_ids), i.status.value, i.created_at,
+        i.updated_at, i.started_at, i.completed_at,
+    )  # fmt: skip
+
+
+def _evaluation_record(e: Evaluation) -> tuple[Any, ...]:
+    return (
+        e.id, e.answer_id, e.interview_id, e.question_id, e.outcome, e.score, _json(e.criteria),
+        e.feedback, e.unscorable_reason, _json(e.explanation), list(e.flags), _json(e.lineage),
+        e.lineage.rubric_version, _json(e.usage), e.created_at,
+    )  # fmt: skip
+
+
+async def _write(conn: Any, changes: Changes) -> None:
+    for table, records in _records(changes).items():
+        if records:
+            # COPY is the fastest bulk path; a unique violation aborts it like an INSERT would.
+            await conn.copy_records_to_table(table, records=records, columns=sql.COLUMNS[table])
+    changed = [i for i in changes.interviews.values() if i.id not in changes.created_interviews]
+    if changed:
+        await conn.execute(
+            sql.UPDATE_INTERVIEWS,
+            [i.id for i in changed],
+            [i.status.value for i in changed],
+            [i.updated_at for i in changed],
+            [i.started_at for i in changed],
+            [i.completed_at for i in changed],
+        )
+    if changes.reports:
+        await conn.executemany(
+            sql.UPSERT_REPORT, [_report_args(r) for r in changes.reports.values()]
+        )
+
+
+def _report_args(r: InterviewReport) -> tuple[Any, ...]:
+    return (
+        r.interview_id, r.overall_score, _json(r.skills), list(r.strengths), list(r.weaknesses),
+        list(r.rubric_versions), r.created_at,
+    )  # fmt: skip
+
+
+# --- reading rows back into read models ---------------------------------------------------------
+
+
+def _result(row: Row) -> ApplyResult:
+    return ApplyResult(
+        event_id=row["event_id"], outcome=Outcome(row["outcome"]), reason=row["reason"]
+    )
+
+
+def _decoded(row: Row, *json_columns: str) -> dict[str, Any]:
+    data = dict(row)
+    for column in json_columns:
+        data[column] = json.loads(data[column])
+    return data
+
+
+def _candidate(row: Row) -> Candidate:
+    return Candidate.model_validate(dict(row))
+
+
+def _cv_analysis(row: Row) -> CvAnalysis:
+    return CvAnalysis.model_validate(_decoded(row, "skills"))
+
+
+def _question(row: Row) -> Question:
+    return Question.model_validate(_decoded(row, "rubric"))
+
+
+def _interview(row: Row) -> Interview:
+    return Interview.model_validate(dict(row))
+
+
+def _evaluation(row: Row) -> Evaluation:
+    return Evaluation.model_validate(_decoded(row, "criteria", "explanation", "lineage", "usage"))
+
+
+def _answer_row(row: Row) -> AnswerRow:
+    data = dict(row)
+    question_text = data.pop("question_text")
+    return AnswerRow(Answer.model_validate(data), question_text)
+
+
+def _report(row: Row) -> InterviewReport:
+    return InterviewReport.model_validate(_decoded(row, "skills"))
+
+
+class PostgresStore:
+    """The Store port on PostgreSQL (schema managed by interview_store.migrate)."""
+
+    backend = "postgres"
+
+    def __init__(self, pool: Any, *, health_timeout: float = 1.0) -> None:
+        self._pool = pool
+        self._health_timeout = health_timeout
+
+    @classmethod
+    async def connect(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, connect_timeout: float = 5.0
+    ) -> PostgresStore:
+        """Open a pool; raises StoreUnavailableError if the server cannot be reached."""
+        try:
+            pool = await asyncpg.create_pool(
+                asyncpg_dsn(dsn), min_size=min_size, max_size=max_size, timeout=connect_timeout
+            )
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"cannot connect to PostgreSQL: {exc}") from exc
+        return cls(pool)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Any]:
+        """A read-only transaction, so a read made of several queries sees one state."""
+        async with (
+            self._connection() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
+
+    # --- write side --------------------------------------------------------------------------
+
+    async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
+        """Apply a batch in one transaction, retrying it whole if a concurrent batch raced it."""
+        if not events:
+            return []
+        for attempt in range(_ATTEMPTS):
+            try:
+                async with self._connection() as conn, conn.transaction():
+                    changes = plan_batch(await _load(conn, events), events)
+                    await _write(conn, changes)
+                return changes.results
+            except _RETRYABLE:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                # Jittered back-off so racing batches do not collide again in lock-step.
+                await asyncio.sleep(random.uniform(0, 0.002 * min(2**attempt, 64)))
+        raise AssertionError("unreachable")
+
+    async def event_outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
+        """The recorded outcome of an event, or None."""
+        row = await self._fetchrow(sql.EVENT_OUTCOME, event_id)
+        return _result(row) if row else None
+
+    async def healthy(self) -> bool:
+        """Whether `SELECT 1` answers within the health timeout."""
+        try:
+            async with asyncio.timeout(self._health_timeout):
+                async with self._connection() as conn:
+                    return bool(await conn.fetchval("SELECT 1") == 1)
+        except (StoreUnavailableError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self._pool.close()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def _fetchrow(self, query: str, *args: object) -> Row | None:
+        async with self._connection() as conn:
+            row: Row | None = await conn.fetchrow(query, *args)
+            return row
+
+    async def _fetch(self, query: str, *args: object) -> list[Row]:
+        async with self._connection() as conn:
+            rows: list[Row] = await conn.fetch(query, *args)
+            return rows
+
+    async def _get(self, query: str, arg: object, convert: Callable[[Row], T]) -> T | None:
+        row = await self._fetchrow(query, arg)
+        return convert(row) if row else None
+
+    async def _page(
+        self, listing: str, request: ListRequest, where: sql.Where, convert: Callable[[Row], T]
+    ) -> Page[T]:
+        query, args = sql.listing_query(listing, request, where)
+        rows = [convert(row) for row in await self._fetch(query, *args)]
+        return page(rows, request, lambda item: position(item, request.sort.field))
+
+    # --- read side ---------------------------------------------------------------------------
+
+    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
+        """A candidate by id."""
+        return await self._get(sql.CANDIDATE, candidate_id, _candidate)
+
+    async def get_candidate_by_email(self, email: str) -> Candidate | None:
+        """A candidate by e-mail, case-insensitively."""
+        return await self._get(sql.CANDIDATE_BY_EMAIL, email_key(email), _candidate)
+
+    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
+        """A page of candidates."""
+        return await self._page("candidates", prepare("candidates", query), sql.Where(), _candidate)
+
+    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
+        """A candidate's CV analyses, oldest first."""
+        return [_cv_analysis(r) for r in await self._fetch(sql.CV_ANALYSES, candidate_id)]
+
+    async def get_question(self, question_id: uuid.UUID) -> Question | None:
+        """A question by id."""
+        return await self._get(sql.QUESTION, question_id, _question)
+
+    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
+        """A page of questions matching any of the skills, any of the tags, and the rest."""
+        request = prepare("questions", query)
+        where = sql.Where()
+        if filters.skills:
+            where.add("skills && {}::text[]", list(filters.skills))
+        if filters.tags:
+            where.add("tags && {}::text[]", list(filters.tags))
+        if filters.difficulty is not None:
+            where.add("difficulty = {}::text", filters.difficulty.value)
+        if filters.type is not None:
+            where.add("type = {}::text", filters.type.value)
+        return await self._page("questions", request, where, _question)
+
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        """An interview by id."""
+        return await self._get(sql.INTERVIEW, interview_id, _interview)
+
+    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
+        """A page of interviews."""
+        request = prepare("interviews", query)
+        where = sql.Where()
+        if filters.status is not None:
+            where.add("status = {}::text", filters.status.value)
+        if filters.candidate_id is not None:
+            where.add("candidate_id = {}::uuid", filters.candidate_id)
+        if filters.created_from is not None:
+            where.add("created_at >= {}::timestamptz", utc(filters.created_from))
+        if filters.created_to is not None:
+            where.add("created_at < {}::timestamptz", utc(filters.created_to))
+        return await self._page("interviews", request, where, _interview)
+
+    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
+        """The interview's questions with their latest answers and current scores."""
+        async with self._snapshot() as conn:
+            row = await conn.fetchrow(sql.INTERVIEW, interview_id)
+            if row is None:
+                return []
+            interview = _interview(row)
+            rows = [_answer_row(r) for r in await conn.fetch(sql.LATEST_ANSWERS, interview_id)]
+            answers = await _attach_evaluations(conn, rows)
+            questions = await conn.fetch(sql.QUESTIONS_BY_ID, list(interview.question_ids))
+        return build_log(
+            interview,
+            {q.id: q for q in map(_question, questions)},
+            {a.question_id: a for a in answers},
+            {r.answer.question_id: r.question_text for r in rows},
+        )
+
+    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
+        """The interview's latest report."""
+        return await self._get(sql.REPORT, interview_id, _report)
+
+    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
+        """An answer with its current evaluation."""
+        async with self._snapshot() as conn:
+            row = await conn.fetchrow(sql.ANSWER, answer_id)
+            if row is None:
+                return None
+            answers = await _attach_evaluations(conn, [_answer_row(row)])
+        return answers[0]
+
+    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
+        """A page of answers, each with its current evaluation."""
+        request = prepare("answers", query)
+        where = sql.Where()
+        if filters.interview_id is not None:
+            where.add("interview_id = {}::uuid", filters.interview_id)
+        if filters.question_id is not None:
+            where.add("question_id = {}::uuid", filters.question_id)
+        statement, args = sql.listing_query("answers", request, where)
+        async with self._snapshot() as conn:
+            rows = [_answer_row(r) for r in await conn.fetch(statement, *args)]
+            answers = await _attach_evaluations(conn, rows)
+        return page(answers, request, lambda a: position(a, request.sort.field))
+
+    async def list_evaluations(
+        self, query: ListQuery, filters: EvaluationFilter
+    ) -> Page[Evaluation]:
+        """A page of evaluations (the whole history, not only current ones)."""
+        request = prepare("evaluations", query)
+        where = sql.Where()
+        if filters.answer_id is not None:
+            where.add("answer_id = {}::uuid", filters.answer_id)
+        if filters.interview_id is not None:
+            where.add("interview_id = {}::uuid", filters.interview_id)
+        if filters.min_score is not None:
+            where.add("score >= {}::float8", filters.min_score)
+        if filters.max_score is not None:
+            where.add("score <= {}::float8", filters.max_score)
+        return await self._page("evaluations", request, where, _evaluation)
+
+    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
+        """A chat session by id."""
+        return await self._get(sql.CHAT_SESSION, session_id, lambda r: ChatSession(**r))
+
+    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
+        """A session's messages in sequence order."""
+        rows = await self._fetch(sql.CHAT_MESSAGES, session_id)
+        return [ChatMessage.model_validate(dict(r)) for r in rows]
+
+
+async def _attach_evaluations(conn: Any, rows: Iterable[AnswerRow]) -> list[Answer]:
+    """Answers with their current evaluation (rules.current_evaluation decides which)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    answer_ids = [r.answer.id for r in rows]
+    question_ids = list({r.answer.question_id for r in rows})
+    evaluations: dict[uuid.UUID, list[Evaluation]] = {}
+    for row in await conn.fetch(sql.EVALUATIONS_OF, answer_ids):
+        evaluation = _evaluation(row)
+        evaluations.setdefault(evaluation.answer_id, []).append(evaluation)
+    versions = {
+        r["id"]: r["rubric_version"] for r in await conn.fetch(sql.RUBRIC_VERSIONS, question_ids)
+    }
+    return [
+        with_evaluation(r, evaluations.get(r.answer.id, ()), versions.get(r.answer.question_id))
+        for r in rows
+    ]

@@ -1,0 +1,475 @@
+"""The store's business rules, written once and run by both backends.
+
+`plan_batch` decides, event by event and in batch order, what a batch does: which rows it adds,
+which interviews change, and each event's outcome. It reads current state through `StateView`
+and never writes, so the memory backend runs it against its dictionaries and the PostgreSQL
+backend against a snapshot loaded (and row-locked) inside its transaction; each then writes the
+resulting `Changes` its own way. Because the rules run in one place, the two backends cannot
+disagree about an outcome.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from interview_shared import events as ev
+from interview_shared.domain import ChatRole, InterviewStatus, can_transition
+from pydantic import BaseModel
+
+from interview_store.port import (
+    Answer,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    Interview,
+    InterviewLogEntry,
+    InterviewReport,
+    Outcome,
+    Question,
+)
+from interview_store.query import utc
+
+
+class Kind(StrEnum):
+    """Row kinds whose ids must be unique."""
+
+    CANDIDATE = "candidate"
+    CV_ANALYSIS = "cv_analysis"
+    QUESTION = "question"
+    INTERVIEW = "interview"
+    ANSWER = "answer"
+    EVALUATION = "evaluation"
+    CHAT_SESSION = "chat_session"
+    CHAT_MESSAGE = "chat_message"
+
+
+class StateView(Protocol):
+    """Read access to committed state, as the planner needs it."""
+
+    def outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
+        """The recorded outcome of an event already processed."""
+        ...
+
+    def exists(self, kind: Kind, row_id: uuid.UUID) -> bool:
+        """Whether a row of this kind has this id."""
+        ...
+
+    def email_owner(self, email_key: str) -> uuid.UUID | None:
+        """The candidate registered with this normalised e-mail, if any."""
+        ...
+
+    def interview(self, interview_id: uuid.UUID) -> Interview | None:
+        """The interview's current state."""
+        ...
+
+    def last_sequence(self, session_id: uuid.UUID) -> int:
+        """The highest message sequence in a chat session (0 when empty)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """A stored answer (without its evaluation) and the question text it was given for."""
+
+    answer: Answer
+    question_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An outcome to persist for `event_outcome`."""
+
+    result: ApplyResult
+    event_type: str
+
+
+@dataclass
+class Changes:
+    """Everything one batch writes, in batch order."""
+
+    results: list[ApplyResult] = field(default_factory=list)
+    recorded: list[Recorded] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    cv_analyses: list[CvAnalysis] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    interviews: dict[uuid.UUID, Interview] = field(default_factory=dict)
+    """Final state of every interview the batch created or changed."""
+    created_interviews: set[uuid.UUID] = field(default_factory=set)
+    answers: list[AnswerRow] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    reports: dict[uuid.UUID, InterviewReport] = field(default_factory=dict)
+    chat_sessions: list[ChatSession] = field(default_factory=list)
+    chat_messages: list[ChatMessage] = field(default_factory=list)
+
+
+def email_key(email: str) -> str:
+    """The case-insensitive identity of an e-mail, computed in Python so both backends agree.
+
+    PostgreSQL's lower() depends on the database's ctype locale; Python's does not.
+    """
+    return email.lower() if len(email) > 6 else email
+
+
+def invalid_reason(value: object) -> str | None:
+    """Why an event cannot be stored, if it holds a NUL byte or a non-finite number anywhere.
+
+    PostgreSQL text and jsonb cannot hold NUL and JSON has no NaN, so both backends reject these
+    events the same way instead of one of them crashing.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not _storable(item):
+                return "invalid_text"
+        elif isinstance(item, _SCALARS):
+            continue  # the common case: ids and timestamps
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "invalid_number"
+        elif isinstance(item, BaseModel):
+            stack.extend(item.__dict__.values())
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+_SCALARS = (uuid.UUID, datetime, int, type(None))
+
+
+def _storable(text: str) -> bool:
+    """No NUL and valid UTF-8 (a lone surrogate cannot be encoded, so asyncpg would fail)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Planner:
+    """Runs the rules over one batch, keeping the batch's own effects as an overlay."""
+
+    def __init__(self, view: StateView) -> None:
+        self.view = view
+        self.changes = Changes()
+        self.seen: dict[uuid.UUID, ApplyResult] = {}
+        self.new_ids: dict[Kind, set[uuid.UUID]] = {kind: set() for kind in Kind}
+        self.emails: dict[str, uuid.UUID] = {}
+        self.sequences: dict[uuid.UUID, int] = {}
+        self.handlers: dict[str, Callable[[Any], str | None]] = {
+            "candidate.registered": self.candidate_registered,
+            "candidate.cv_analyzed": self.cv_analyzed,
+            "question.created": self.question_created,
+            "interview.created": self.interview_created,
+            "interview.status_changed": self.status_changed,
+            "answer.submitted": self.answer_submitted,
+            "answer.evaluated": self.answer_evaluated,
+            "interview.evaluated": self.interview_evaluated,
+            "chat.session.started": self.chat_session_started,
+            "chat.message.posted": self.chat_message_posted,
+            "chat.reply.completed": self.chat_reply_completed,
+        }
+
+    def run(self, batch: Sequence[ev.Event]) -> Changes:
+        for event in batch:
+            self.changes.results.append(self.one(event))
+        return self.changes
+
+    def one(self, event: ev.Event) -> ApplyResult:
+        if event.type == "chat.reply.delta":
+            # Deltas are for live streaming only; the completed reply carries the whole text.
+            return ApplyResult.model_construct(event_id=event.event_id, outcome=Outcome.APPLIED)
+        previous = self.seen.get(event.event_id) or self.view.outcome(event.event_id)
+        if previous is not None:
+            return ApplyResult.model_construct(event_id=event.event_id, outcome=Outcome.DUPLICATE)
+        reason = invalid_reason(event) or self.handlers[event.type](event)
+        outcome = Outcome.APPLIED if reason is None else Outcome.REJECTED
+        # model_construct: the fields are known valid, and this runs once per event.
+        result = ApplyResult.model_construct(
+            event_id=event.event_id, outcome=outcome, reason=reason
+        )
+        self.seen[event.event_id] = result
+        self.changes.recorded.append(Recorded(result, event.type))
+        return result
+
+    def exists(self, kind: Kind, row_id: uuid.UUID) -> bool:
+        return row_id in self.new_ids[kind] or self.view.exists(kind, row_id)
+
+    def claim(self, kind: Kind, row_id: uuid.UUID) -> str | None:
+        """Reserve a new row id, or say why it cannot be used."""
+        if self.exists(kind, row_id):
+            return "already_exists"
+        self.new_ids[kind].add(row_id)
+        return None
+
+    def candidate_registered(self, event: ev.CandidateRegistered) -> str | None:
+        if self.exists(Kind.CANDIDATE, event.candidate_id):
+            return "already_exists"
+        key = email_key(event.email)
+        if self.emails.get(key) is not None or self.view.email_owner(key) is not None:
+            return "email_taken"
+        self.claim(Kind.CANDIDATE, event.candidate_id)
+        self.emails[key] = event.candidate_id
+        at = utc(event.occurred_at)
+        self.changes.candidates.append(
+            Candidate.model_construct(
+                id=event.candidate_id,
+                name=event.name,
+                email=event.email,
+                cv_path=event.cv_path,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        return None
+
+    def cv_analyzed(self, event: ev.CvAnalyzed) -> str | None:
+        if (reason := self.claim(Kind.CV_ANALYSIS, event.analysis_id)) is not None:
+            return reason
+        self.changes.cv_analyses.append(
+            CvAnalysis.model_construct(
+                id=event.analysis_id,
+                candidate_id=event.candidate_id,
+                skills=dict(event.skills),
+                summary=event.summary,
+                created_at=utc(event.occurred_at),
+            )
+        )
+        return None
+
+    def question_created(self, event: ev.QuestionCreated) -> str | None:
+        if (reason := self.claim(Kind.QUESTION, event.question_id)) is not None:
+            return reason
+        at = utc(event.occurred_at)
+        self.changes.questions.append(
+            Question.model_construct(
+                id=event.question_id,
+                text=event.text,
+                type=event.question_type,
+                difficulty=event.difficulty,
+                skills=tuple(event.skills),
+                tags=tuple(event.tags),
+                reference_answer=event.reference_answer,
+                key_points=tuple(event.key_points),
+                rubric=event.rubric,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        return None
+
+    def interview_created(self, event: ev.InterviewCreated) -> str | None:
+        # Candidate and question ids are not checked: topics replay out of order on a rebuild.
+        if (reason := self.claim(Kind.INTERVIEW, event.interview_id)) is not None:
+            return reason
+        at = utc(event.occurred_at)
+        self.changes.interviews[event.interview_id] = Interview.model_construct(
+            id=event.interview_id,
+            candidate_id=event.candidate_id,
+            title=event.title,
+            question_ids=tuple(event.question_ids),
+            status=InterviewStatus.PREPARING,
+            created_at=at,
+            updated_at=at,
+            started_at=None,
+            completed_at=None,
+        )
+        self.changes.created_interviews.add(event.interview_id)
+        return None
+
+    def status_changed(self, event: ev.InterviewStatusChanged) -> str | None:
+        current = self.changes.interviews.get(event.interview_id) or self.view.interview(
+            event.interview_id
+        )
+        if current is None:
+            return "interview_not_found"
+        if not can_transition(current.status, event.status):
+            return "invalid_transition"
+        self.changes.interviews[event.interview_id] = transition(
+            current, event.status, utc(event.occurred_at)
+        )
+        return None
+
+    def answer_submitted(self, event: ev.AnswerSubmitted) -> str | None:
+        if (reason := self.claim(Kind.ANSWER, event.answer_id)) is not None:
+            return reason
+        at = utc(event.occurred_at)
+        answer = Answer.model_construct(
+            id=event.answer_id,
+            interview_id=event.interview_id,
+            question_id=event.question_id,
+            text=event.text,
+            submitted_at=at,
+            created_at=at,
+            evaluation=None,
+        )
+        self.changes.answers.append(AnswerRow(answer, event.question.text))
+        return None
+
+    def answer_evaluated(self, event: ev.AnswerEvaluated) -> str | None:
+        if (reason := self.claim(Kind.EVALUATION, event.evaluation_id)) is not None:
+            return reason
+        self.changes.evaluations.append(
+            Evaluation.model_construct(
+                id=event.evaluation_id,
+                answer_id=event.answer_id,
+                interview_id=event.interview_id,
+                question_id=event.question_id,
+                outcome=event.outcome,
+                score=event.score,
+                criteria=tuple(event.criteria),
+                feedback=event.feedback,
+                unscorable_reason=event.unscorable_reason,
+                explanation=dict(event.explanation),
+                flags=tuple(event.flags),
+                lineage=event.lineage,
+                usage=event.usage,
+                created_at=utc(event.occurred_at),
+            )
+        )
+        return None
+
+    def interview_evaluated(self, event: ev.InterviewEvaluated) -> str | None:
+        # An upsert: a re-evaluation replaces the report (the evaluations keep the history).
+        self.changes.reports[event.interview_id] = InterviewReport.model_construct(
+            interview_id=event.interview_id,
+            overall_score=event.overall_score,
+            skills=tuple(event.skills),
+            strengths=tuple(event.strengths),
+            weaknesses=tuple(event.weaknesses),
+            rubric_versions=tuple(event.rubric_versions),
+            created_at=utc(event.occurred_at),
+        )
+        return None
+
+    def chat_session_started(self, event: ev.ChatSessionStarted) -> str | None:
+        if (reason := self.claim(Kind.CHAT_SESSION, event.chat_session_id)) is not None:
+            return reason
+        self.changes.chat_sessions.append(
+            ChatSession.model_construct(
+                id=event.chat_session_id,
+                interview_id=event.interview_id,
+                created_at=utc(event.occurred_at),
+            )
+        )
+        return None
+
+    def chat_message_posted(self, event: ev.ChatMessagePosted) -> str | None:
+        return self.add_message(event, event.message_id, event.role, event.content)
+
+    def chat_reply_completed(self, event: ev.ChatReplyCompleted) -> str | None:
+        return self.add_message(event, event.reply_id, ChatRole.ASSISTANT, event.content)
+
+    def add_message(
+        self,
+        event: ev.ChatMessagePosted | ev.ChatReplyCompleted,
+        message_id: uuid.UUID,
+        role: ChatRole,
+        content: str,
+    ) -> str | None:
+        if (reason := self.claim(Kind.CHAT_MESSAGE, message_id)) is not None:
+            return reason
+        session = event.chat_session_id
+        sequence = self.sequences.get(session) or self.view.last_sequence(session)
+        self.sequences[session] = sequence + 1
+        self.changes.chat_messages.append(
+            ChatMessage.model_construct(
+                id=message_id,
+                session_id=session,
+                role=role,
+                content=content,
+                sequence=sequence + 1,
+                created_at=utc(event.occurred_at),
+            )
+        )
+        return None
+
+
+def plan_batch(view: StateView, batch: Sequence[ev.Event]) -> Changes:
+    """Decide what a batch does against current state, without writing anything."""
+    return _Planner(view).run(batch)
+
+
+def transition(current: Interview, status: InterviewStatus, at: datetime) -> Interview:
+    """The interview after a legal status change at `at`."""
+    update: dict[str, Any] = {"status": status, "updated_at": at}
+    if status is InterviewStatus.IN_PROGRESS:
+        update["started_at"] = at
+    elif status is InterviewStatus.COMPLETED:
+        update["completed_at"] = at
+    return current.model_copy(update=update)
+
+
+def newest_first(evaluation: Evaluation) -> tuple[datetime, uuid.UUID]:
+    """Order key for "newest": the event time, ties broken by id, so replays agree."""
+    return (evaluation.created_at, evaluation.id)
+
+
+def current_evaluation(
+    evaluations: Iterable[Evaluation], active_rubric: str | None
+) -> Evaluation | None:
+    """The newest evaluation for the active rubric version, else the newest overall."""
+    ordered = sorted(evaluations, key=newest_first, reverse=True)
+    for evaluation in ordered:
+        if evaluation.lineage.rubric_version == active_rubric:
+            return evaluation
+    return ordered[0] if ordered else None
+
+
+def with_evaluation(
+    row: AnswerRow, evaluations: Iterable[Evaluation], active_rubric: str | None
+) -> Answer:
+    """The answer's read model with its current evaluation attached."""
+    current = current_evaluation(evaluations, active_rubric)
+    return row.answer.model_copy(update={"evaluation": current})
+
+
+def latest_answer(rows: Iterable[AnswerRow]) -> AnswerRow | None:
+    """The newest answer: the log shows the last attempt at a question."""
+    return max(rows, key=lambda r: (r.answer.submitted_at, r.answer.id), default=None)
+
+
+def build_log(
+    interview: Interview,
+    questions: Mapping[uuid.UUID, Question],
+    latest: Mapping[uuid.UUID, Answer],
+    question_texts: Mapping[uuid.UUID, str],
+) -> list[InterviewLogEntry]:
+    """One entry per question, in interview order (1-based), with its latest answer and score.
+
+    The question text comes from the bank, or from the answer's snapshot when the question has not
+    been consumed yet (topics replay out of order).
+    """
+    entries = []
+    for position, question_id in enumerate(interview.question_ids, start=1):
+        question = questions.get(question_id)
+        answer = latest.get(question_id)
+        text = question.text if question else question_texts.get(question_id, "")
+        score = answer.evaluation.score if answer and answer.evaluation else None
+        entries.append(
+            InterviewLogEntry(
+                position=position,
+                question_id=question_id,
+                question=text,
+                answer_id=answer.id if answer else None,
+                answer=answer.text if answer else None,
+                score=score,
+            )
+        )
+    return entries

@@ -1,0 +1,216 @@
+"""The SQL of the PostgreSQL backend: snapshot reads, batch writes and listing queries.
+
+Listing queries are built from whitelisted column names only (the sort field was checked against
+port.SORT_FIELDS); every value travels as a bind parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from interview_store.query import ListRequest
+
+# --- apply: the snapshot a batch is planned against ---------------------------------------------
+
+OUTCOMES = """
+SELECT event_id, outcome, reason FROM processed_events WHERE event_id = ANY($1::uuid[])
+"""
+
+# One round trip for every "does this id exist" question a batch asks.
+EXISTING_IDS = """
+SELECT 'candidate' AS kind, id FROM candidates WHERE id = ANY($1::uuid[])
+UNION ALL SELECT 'cv_analysis', id FROM cv_analyses WHERE id = ANY($2::uuid[])
+UNION ALL SELECT 'question', id FROM questions WHERE id = ANY($3::uuid[])
+UNION ALL SELECT 'answer', id FROM answers WHERE id = ANY($4::uuid[])
+UNION ALL SELECT 'evaluation', id FROM evaluations WHERE id = ANY($5::uuid[])
+UNION ALL SELECT 'chat_session', id FROM chat_sessions WHERE id = ANY($6::uuid[])
+UNION ALL SELECT 'chat_message', id FROM chat_messages WHERE id = ANY($7::uuid[])
+"""
+
+EMAIL_OWNERS = """
+SELECT email_lower, id FROM candidates WHERE email_lower = ANY($1::text[])
+"""
+
+# Row locks in id order: concurrent batches touching the same interviews queue instead of
+# deadlocking, and a status change always sees the status it replaces.
+LOCK_INTERVIEWS = """
+SELECT id, candidate_id, title, question_ids, status, created_at, updated_at, started_at,
+       completed_at
+FROM interviews WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+"""
+
+# Locking the sessions serialises writers of one session; the unique (session_id, sequence)
+# index still guards sessions whose start event has not arrived yet (the batch is then retried).
+LOCK_CHAT_SESSIONS = """
+SELECT id FROM chat_sessions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+"""
+
+LAST_SEQUENCES = """
+SELECT session_id, max(sequence) AS last FROM chat_messages
+WHERE session_id = ANY($1::uuid[]) GROUP BY session_id
+"""
+
+# --- apply: writes ------------------------------------------------------------------------------
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "processed_events": ("event_id", "event_type", "outcome", "reason", "processed_at"),
+    "candidates": ("id", "name", "email", "email_lower", "cv_path", "created_at", "updated_at"),
+    "cv_analyses": ("id", "candidate_id", "skills", "summary", "created_at"),
+    "questions": (
+        "id", "text", "type", "difficulty", "skills", "tags", "reference_answer", "key_points",
+        "rubric", "rubric_version", "created_at", "updated_at",
+    ),
+    "interviews": (
+        "id", "candidate_id", "title", "question_ids", "status", "created_at", "updated_at",
+        "started_at", "completed_at",
+    ),
+    "answers": (
+        "id", "interview_id", "question_id", "text", "question_text", "submitted_at", "created_at",
+    ),
+    "evaluations": (
+        "id", "answer_id", "interview_id", "question_id", "outcome", "score", "criteria",
+        "feedback", "unscorable_reason", "explanation", "flags", "lineage", "rubric_version",
+        "usage", "created_at",
+    ),
+    "chat_sessions": ("id", "interview_id", "created_at"),
+    "chat_messages": ("id", "session_id", "role", "content", "sequence", "created_at"),
+}  # fmt: skip
+
+UPDATE_INTERVIEWS = """
+UPDATE interviews AS i
+SET status = u.status, updated_at = u.updated_at, started_at = u.started_at,
+    completed_at = u.completed_at
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
+     AS u(id, status, updated_at, started_at, completed_at)
+WHERE i.id = u.id
+"""
+
+UPSERT_REPORT = """
+INSERT INTO interview_reports
+    (interview_id, overall_score, skills, strengths, weaknesses, rubric_versions, created_at)
+VALUES ($1, $2, $3::jsonb, $4::text[], $5::text[], $6::text[], $7)
+ON CONFLICT (interview_id) DO UPDATE SET
+    overall_score = excluded.overall_score, skills = excluded.skills,
+    strengths = excluded.strengths, weaknesses = excluded.weaknesses,
+    rubric_versions = excluded.rubric_versions, created_at = excluded.created_at
+"""
+
+# --- reads --------------------------------------------------------------------------------------
+
+CANDIDATE_COLUMNS = "id, name, email, cv_path, created_at, updated_at"
+QUESTION_COLUMNS = (
+    "id, text, type, difficulty, skills, tags, reference_answer, key_points, rubric, created_at,"
+    " updated_at"
+)
+INTERVIEW_COLUMNS = (
+    "id, candidate_id, title, question_ids, status, created_at, updated_at, started_at,"
+    " completed_at"
+)
+ANSWER_COLUMNS = "id, interview_id, question_id, text, question_text, submitted_at, created_at"
+EVALUATION_COLUMNS = (
+    "id, answer_id, interview_id, question_id, outcome, score, criteria, feedback,"
+    " unscorable_reason, explanation, flags, lineage, usage, created_at"
+)
+
+EVENT_OUTCOME = "SELECT event_id, outcome, reason FROM processed_events WHERE event_id = $1"
+CANDIDATE = f"SELECT {CANDIDATE_COLUMNS} FROM candidates WHERE id = $1"
+CANDIDATE_BY_EMAIL = f"SELECT {CANDIDATE_COLUMNS} FROM candidates WHERE email_lower = $1"
+CV_ANALYSES = """
+SELECT id, candidate_id, skills, summary, created_at FROM cv_analyses
+WHERE candidate_id = $1 ORDER BY created_at, id
+"""
+QUESTION = f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = $1"
+QUESTIONS_BY_ID = f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = ANY($1::uuid[])"
+RUBRIC_VERSIONS = "SELECT id, rubric_version FROM questions WHERE id = ANY($1::uuid[])"
+INTERVIEW = f"SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = $1"
+REPORT = """
+SELECT interview_id, overall_score, skills, strengths, weaknesses, rubric_versions, created_at
+FROM interview_reports WHERE interview_id = $1
+"""
+ANSWER = f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id = $1"
+# The newest answer per question of one interview: what the interview log shows.
+LATEST_ANSWERS = f"""
+SELECT DISTINCT ON (question_id) {ANSWER_COLUMNS} FROM answers
+WHERE interview_id = $1 ORDER BY question_id, submitted_at DESC, id DESC
+"""
+EVALUATIONS_OF = f"SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE answer_id = ANY($1::uuid[])"
+CHAT_SESSION = "SELECT id, interview_id, created_at FROM chat_sessions WHERE id = $1"
+CHAT_MESSAGES = """
+SELECT id, session_id, role, content, sequence, created_at FROM chat_messages
+WHERE session_id = $1 ORDER BY sequence
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One listable table: what to select and how each sort field is written in SQL."""
+
+    table: str
+    columns: str
+    sorts: dict[str, tuple[str, str]]
+    """Sort field -> (SQL expression, parameter type), matching the btree indexes."""
+
+
+LISTINGS: dict[str, Listing] = {
+    "candidates": Listing(
+        "candidates",
+        CANDIDATE_COLUMNS,
+        {"created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz"),
+         "name": ("name", "text")},
+    ),
+    "questions": Listing(
+        "questions",
+        QUESTION_COLUMNS,
+        {"created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz")},
+    ),
+    "interviews": Listing(
+        "interviews",
+        INTERVIEW_COLUMNS,
+        {"created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz"),
+         "title": ("title", "text")},
+    ),
+    "answers": Listing("answers", ANSWER_COLUMNS, {"created_at": ("created_at", "timestamptz")}),
+    "evaluations": Listing(
+        "evaluations",
+        EVALUATION_COLUMNS,
+        # NULL scores sort as -1 (query.NULL_SCORE); the expression index uses the same form.
+        {"created_at": ("created_at", "timestamptz"),
+         "score": ("coalesce(score, -1.0::float8)", "float8")},
+    ),
+}  # fmt: skip
+
+
+@dataclass
+class Where:
+    """Conditions and their bind parameters, numbered as they are added."""
+
+    conditions: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, template: str, *values: object) -> None:
+        """Add a condition whose `{}` placeholders become the next parameter numbers."""
+        numbers = [f"${len(self.params) + i + 1}" for i in range(len(values))]
+        self.conditions.append(template.format(*numbers))
+        self.params.extend(values)
+
+
+def listing_query(name: str, request: ListRequest, where: Where) -> tuple[str, list[object]]:
+    """A keyset (or offset) page query: `limit + 1` rows ordered by (sort value, id)."""
+    listing = LISTINGS[name]
+    expr, kind = listing.sorts[request.sort.field]
+    direction = "DESC" if request.sort.descending else "ASC"
+    if request.after is not None:
+        op = "<" if request.sort.descending else ">"
+        where.add(f"({expr}, id) {op} ({{}}::{kind}, {{}}::uuid)", *_after(request))
+    condition = " AND ".join(where.conditions) or "TRUE"
+    limit, offset = len(where.params) + 1, len(where.params) + 2
+    sql = (
+        f"SELECT {listing.columns} FROM {listing.table} WHERE {condition}"
+        f" ORDER BY {expr} {direction}, id {direction} LIMIT ${limit} OFFSET ${offset}"
+    )
+    return sql, [*where.params, request.fetch, request.offset]
+
+
+def _after(request: ListRequest) -> tuple[object, object]:
+    assert request.after is not None
+    return request.after.value, request.after.id
