@@ -44,7 +44,7 @@ async def evaluator(kafka_bootstrap: str, fake_openai: FakeOpenAIServer) -> Asyn
         judge_timeout_s=5,
         judge_breaker_failures=50,
     )
-    app = create_app(settings, read=StoreReadSide(MemoryStore()))  # type: ignore[arg-type]
+    app = create_app(settings, read=StoreReadSide(MemoryStore()))
     async with app.router.lifespan_context(app):
         yield app
 
