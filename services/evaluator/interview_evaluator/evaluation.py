@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from interview_shared.events import (
     AnswerEvaluated,
@@ -19,6 +21,8 @@ from interview_shared.read_models import EvaluationFilter, ListQuery, StoreUnava
 from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
 
 EVALUATOR_VERSION = "0.1.0"
+STORE_RETRY_AFTER_S = 1.0
+"""After the store fails to answer, how long idempotency lookups are skipped (judged again)."""
 log = get_logger(__name__)
 
 
@@ -72,12 +76,15 @@ class AnswerEvaluator:
         publisher: EventPublisher,
         read: ReadSide | None,
         remember: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._scorer = scorer
         self._publisher = publisher
         self._read = read
         self._done: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._remember = remember
+        self._clock = clock
+        self._store_down_until = float("-inf")
 
     async def evaluate(self, event: AnswerSubmitted) -> None:
         """Score and publish, unless this answer was already judged by this scorer and rubric."""
@@ -93,14 +100,17 @@ class AnswerEvaluator:
     async def _already_in_store(self, event: AnswerSubmitted) -> bool:
         # A redelivery after a crash between publish and commit: the store may already hold the
         # verdict. If the store cannot be asked, judge again: a duplicate verdict is harmless
-        # (evaluations are append-only), a lost one is not.
-        if self._read is None:
+        # (evaluations are append-only), a lost one is not. After a failure the store is not
+        # asked again for STORE_RETRY_AFTER_S: each failed lookup costs more CPU than scoring
+        # (~2 ms for a refused connection), and the outcome, judging again, is the same.
+        if self._read is None or self._clock() < self._store_down_until:
             return False
         try:
             page = await self._read.list_evaluations(
                 ListQuery(limit=100), EvaluationFilter(answer_id=event.answer_id)
             )
         except StoreUnavailableError:
+            self._store_down_until = self._clock() + STORE_RETRY_AFTER_S
             return False
         rubric = event.question.rubric.version
         return any(

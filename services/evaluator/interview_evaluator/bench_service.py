@@ -1,0 +1,689 @@
+"""End-to-end throughput of the evaluator service against a raw Kafka relay, on one broker.
+
+    uv run python -m interview_evaluator.bench_service [--answers N] [--bootstrap HOST:PORT]
+
+Without `--bootstrap` a fresh local Kafka broker is started (`interview_localinfra.LocalKafka`)
+and stopped at the end. The same N generated `answer.submitted` events (realistic texts from the
+golden development split when it is found, else synthesised) are pushed through each worker, a
+separate Python process started from scratch, so every one pays the same costs:
+
+* relay: a bare aiokafka consume -> produce loop with the evaluator's batch shape (poll up to
+  EVALUATOR_CONCURRENCY records with a 10 ms batch timeout, produce one message per record,
+  wait for the acknowledgements, then commit). The plumbing alone; no decode, no scoring.
+* evaluator: the real service app (`create_app`) with the offline scorer and an in-memory read
+  side that holds no evaluations (a healthy, instant store).
+* with `--http-store`, also `python -m interview_evaluator.main`, unmodified, whose store URL
+  points at a closed port: the idempotency lookup fails and the answer is judged anyway.
+
+Each measurement: start the worker, push a warm-up batch and wait for all of its outputs
+(excluded: it covers process start, the group join and first-use costs), then time from the
+first produce of the N events to the N-th output consumed. Inputs and outputs use topics of the
+catalogue's partition counts. Every variant runs `--repeats` times, interleaved; the median is
+reported with each run. Last, the offline scorer is timed in-process on the same answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from interview_shared import topics
+from interview_shared.events import AnswerSubmitted, QuestionSnapshot, decode_event, encode_event
+from interview_shared.read_client import ReadSide
+from interview_shared.read_models import (
+    Answer,
+    AnswerFilter,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    EvaluationFilter,
+    Interview,
+    InterviewFilter,
+    InterviewLogEntry,
+    InterviewReport,
+    ListQuery,
+    Page,
+    Question,
+    QuestionFilter,
+)
+
+from interview_evaluator.cli import default_golden_path, load_golden
+from interview_evaluator.evaluation import evaluated_event, scoring_request
+from interview_evaluator.offline_scorer import OfflineScorer
+from interview_evaluator.settings import EvaluatorSettings
+
+RELAY_IN = topics.Topic("bench.relay.in.v1", topics.ANSWERS.key, topics.ANSWERS.partitions)
+RELAY_OUT = topics.Topic(
+    "bench.relay.out.v1", topics.EVALUATIONS.key, topics.EVALUATIONS.partitions
+)
+RELAY_GROUP = "bench-relay"
+BATCH_TIMEOUT_MS = 10  # the evaluator subscriber's batch_timeout_ms (handlers.py)
+ANSWERS_PER_INTERVIEW = 8
+MIN_WORDS, MAX_WORDS = 10, 60
+
+Message = tuple[bytes, bytes, list[tuple[str, bytes]]]  # value, key, headers
+
+
+# ---------------------------------------------------------------------------------------------
+# Load: realistic answer.submitted events.
+
+
+@dataclass(frozen=True)
+class Sample:
+    question: str
+    reference: str
+    answer: str
+
+
+_SYNTHETIC = (
+    (
+        "What is the role of a prototype program in problem solving?",
+        "To simulate the behaviour of portions of the desired software product.",
+    ),
+    (
+        "What is a pointer?",
+        "A variable that contains the address in memory of another variable.",
+    ),
+    (
+        "What is the main advantage of a doubly linked list over a basic linked list?",
+        "All the deletion and insertion operations can be performed in constant time, including "
+        "those operations performed before a given location in the list or at the end of it.",
+    ),
+)
+_FILLER = (
+    "the program uses memory to store each value so that later steps can find it quickly and "
+    "it makes the code easier to test because we know what the result should be in advance"
+).split()
+
+
+def load_samples(golden: Path | None, seed: int) -> tuple[list[Sample], str]:
+    """Answers of 10-60 words with their question and reference, and where they came from."""
+    path = golden or default_golden_path()
+    if path.exists():
+        items = load_golden(path)
+        samples = [
+            Sample(i.question, i.reference_answer, i.answer)
+            for i in items
+            if MIN_WORDS <= len(i.answer.split()) <= MAX_WORDS
+        ]
+        if samples:
+            return samples, f"golden split {path.name} ({len(samples)} answers of 10-60 words)"
+    rng = random.Random(seed)
+    samples = []
+    for question, reference in _SYNTHETIC:
+        words = reference.split()
+        for _ in range(200):
+            size = rng.randint(MIN_WORDS, MAX_WORDS)
+            pool = words + _FILLER
+            samples.append(Sample(question, reference, " ".join(rng.choices(pool, k=size))))
+    return samples, f"synthesised ({len(samples)} answers of 10-60 words; golden file not found)"
+
+
+def _vary(text: str, rng: random.Random) -> str:
+    # Later passes over the samples drop one word and swap two, so texts do not repeat verbatim.
+    words = text.split()
+    if len(words) > MIN_WORDS:
+        del words[rng.randrange(len(words))]
+    i = rng.randrange(len(words) - 1)
+    words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def make_events(samples: Sequence[Sample], n: int, *, tag: str, seed: int) -> list[AnswerSubmitted]:
+    """`n` answer.submitted events, eight answers per interview, correlation ids `tag-i`."""
+    rng = random.Random(seed)
+    question_ids: dict[str, uuid.UUID] = {}
+    events = []
+    interview_id = uuid.uuid4()
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        text = sample.answer if i < len(samples) else _vary(sample.answer, rng)
+        if i % ANSWERS_PER_INTERVIEW == 0:
+            interview_id = uuid.uuid4()
+        question_id = question_ids.setdefault(sample.question, uuid.uuid4())
+        events.append(
+            AnswerSubmitted(
+                answer_id=uuid.uuid4(),
+                interview_id=interview_id,
+                question_id=question_id,
+                text=text,
+                question=QuestionSnapshot(
+                    question_id=question_id, text=sample.question, reference_answer=sample.reference
+                ),
+                correlation_id=f"{tag}-{i}",
+            )
+        )
+    return events
+
+
+def to_messages(events: Sequence[AnswerSubmitted]) -> list[Message]:
+    """Each event as the bytes, key and headers the product's publisher would send."""
+    return [
+        (
+            encode_event(e),
+            e.key.encode(),
+            [
+                ("event_type", e.type.encode()),
+                ("event_id", str(e.event_id).encode()),
+                ("correlation_id", (e.correlation_id or "").encode()),
+            ],
+        )
+        for e in events
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers (each runs in its own process: `--worker relay|evaluator`).
+
+
+async def _until_terminated() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def relay_worker(bootstrap: str, batch_size: int) -> None:
+    """Consume -> produce one per record -> wait for the acks -> commit, batch by batch."""
+    consumer = AIOKafkaConsumer(
+        RELAY_IN.name,
+        bootstrap_servers=bootstrap,
+        group_id=RELAY_GROUP,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+
+    async def loop() -> None:
+        while True:
+            polled = await consumer.getmany(timeout_ms=BATCH_TIMEOUT_MS, max_records=batch_size)
+            records = list(chain(*polled.values()))
+            if not records:
+                await asyncio.sleep(BATCH_TIMEOUT_MS / 1000)  # as FastStream's batch subscriber
+                continue
+            sent = [
+                await producer.send(RELAY_OUT.name, r.value, key=r.key, headers=list(r.headers))
+                for r in records
+            ]
+            await asyncio.gather(*sent)
+            await consumer.commit()
+
+    task = asyncio.create_task(loop())
+    try:
+        await _until_terminated()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await producer.stop()
+        await consumer.stop()
+
+
+# Built once: a parametrised generic that nothing keeps alive is garbage-collected and rebuilt
+# on the next use (~0.3 ms), which would bill the stub's cost to the service.
+_EMPTY_CANDIDATES = Page[Candidate](items=())
+_EMPTY_QUESTIONS = Page[Question](items=())
+_EMPTY_INTERVIEWS = Page[Interview](items=())
+_EMPTY_ANSWERS = Page[Answer](items=())
+_EMPTY_EVALUATIONS = Page[Evaluation](items=())
+
+
+class NoEvaluations:
+    """A `ReadSide` whose store holds nothing: every lookup misses at once."""
+
+    async def healthy(self) -> bool:
+        return True
+
+    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
+        return None
+
+    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
+        return None
+
+    async def get_candidate_by_email(self, email: str) -> Candidate | None:
+        return None
+
+    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
+        return _EMPTY_CANDIDATES
+
+    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
+        return []
+
+    async def get_question(self, question_id: uuid.UUID) -> Question | None:
+        return None
+
+    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
+        return _EMPTY_QUESTIONS
+
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        return None
+
+    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
+        return _EMPTY_INTERVIEWS
+
+    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
+        return []
+
+    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
+        return None
+
+    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
+        return None
+
+    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
+        return _EMPTY_ANSWERS
+
+    async def list_evaluations(
+        self, query: ListQuery, filters: EvaluationFilter
+    ) -> Page[Evaluation]:
+        return _EMPTY_EVALUATIONS
+
+    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
+        return None
+
+    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
+        return []
+
+
+async def evaluator_worker() -> None:
+    """The real evaluator app, configured from the environment, over `NoEvaluations`."""
+    from interview_shared.logging import configure_logging
+
+    from interview_evaluator.main import create_app
+
+    settings = EvaluatorSettings()
+    configure_logging(service="evaluator", level=settings.log_level, fmt=settings.log_format)
+    read: ReadSide = NoEvaluations()
+    app = create_app(settings, read=read)
+    async with app.router.lifespan_context(app):
+        await _until_terminated()
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver.
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    in_topic: topics.Topic
+    out_topic: topics.Topic
+    command: tuple[str, ...]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Run:
+    variant: str
+    answers: int
+    produced_s: float
+    total_s: float
+    worker_cpu_s: float
+    dead_letters: int
+
+    @property
+    def rate(self) -> float:
+        return self.answers / self.total_s
+
+    @property
+    def cpu_share(self) -> float:
+        """The worker's CPU time over the run's wall time (1.0 = one core busy throughout)."""
+        return self.worker_cpu_s / self.total_s
+
+    @property
+    def cpu_ms_per_msg(self) -> float:
+        return self.worker_cpu_s * 1000 / self.answers
+
+
+def _closed_port() -> int:
+    # A port nothing listens on: bound, then released. Connecting to it is refused at once.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _orphan_guard() -> list[str]:
+    # SIGKILL the worker if this process dies, so no worker outlives a crashed benchmark.
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv and sys.platform == "linux" else []
+
+
+def variants(bootstrap: str, concurrency: int, *, http_store: bool) -> list[Variant]:
+    """The relay baseline, the evaluator, and (`http_store`) the unmodified service entry point."""
+    me = [sys.executable, "-m", "interview_evaluator.bench_service"]
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "OPENAI_API_KEY": "",  # the offline scorer, whatever the caller's environment holds
+        "EVALUATOR_CONCURRENCY": str(concurrency),
+        "EVALUATOR_PORT": str(_closed_port()),
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+    }
+    chosen = [
+        Variant(
+            "relay",
+            RELAY_IN,
+            RELAY_OUT,
+            (*me, "--worker", "relay", "--bootstrap", bootstrap, "--concurrency", str(concurrency)),
+            {},
+        ),
+        Variant(
+            "evaluator",
+            topics.ANSWERS,
+            topics.EVALUATIONS,
+            (*me, "--worker", "evaluator"),
+            env,
+        ),
+        Variant(
+            "evaluator, HTTP store refused",
+            topics.ANSWERS,
+            topics.EVALUATIONS,
+            (sys.executable, "-m", "interview_evaluator.main"),
+            {**env, "STORE_URL": f"http://127.0.0.1:{_closed_port()}"},
+        ),
+    ]
+    return chosen if http_store else chosen[:2]
+
+
+@contextlib.asynccontextmanager
+async def worker(variant: Variant, log_path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run the variant's worker process; SIGTERM it (then SIGKILL) on the way out."""
+    with log_path.open("ab") as log:
+        proc = await asyncio.create_subprocess_exec(
+            *_orphan_guard(),
+            *variant.command,
+            env={**os.environ, **variant.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 20)
+            except TimeoutError:
+                proc.kill()
+                await asyncio.wait_for(proc.wait(), 10)
+
+
+class OutputCounter:
+    """Reads a topic from its current end and counts records whose correlation id has a prefix."""
+
+    def __init__(self, bootstrap: str, topic: topics.Topic) -> None:
+        self._topic = topic
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100
+        )
+
+    async def __aenter__(self) -> OutputCounter:
+        await self._consumer.start()
+        parts = [TopicPartition(self._topic.name, p) for p in range(self._topic.partitions)]
+        self._consumer.assign(parts)
+        await self._consumer.seek_to_end(*parts)
+        for tp in parts:
+            await self._consumer.position(tp)  # resolve "end" now, before anything is produced
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._consumer.stop()
+
+    async def wait_for(
+        self, prefix: str, count: int, *, timeout_s: float, proc: asyncio.subprocess.Process
+    ) -> None:
+        """Return when `count` distinct records tagged `prefix-*` have been read."""
+        seen: set[bytes] = set()
+        wanted = prefix.encode() + b"-"
+        deadline = time.monotonic() + timeout_s
+        while len(seen) < count:
+            if proc.returncode is not None:
+                raise RuntimeError(f"the worker exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(seen)}/{count} outputs after {timeout_s:.0f}s")
+            polled = await self._consumer.getmany(timeout_ms=100)
+            for record in chain(*polled.values()):
+                headers = dict(record.headers)
+                tag = headers.get("correlation_id", b"")
+                if tag.startswith(wanted):
+                    seen.add(tag)
+
+
+async def _end_offsets(bootstrap: str, topic: topics.Topic) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        ends = await consumer.end_offsets(parts)
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _produce(producer: AIOKafkaProducer, topic: str, messages: Sequence[Message]) -> None:
+    sent = [await producer.send(topic, v, key=k, headers=h) for v, k, h in messages]
+    await asyncio.gather(*sent)
+
+
+async def measure(
+    bootstrap: str,
+    variant: Variant,
+    *,
+    warmup: Sequence[Message],
+    load: Sequence[Message],
+    tags: tuple[str, str],
+    log_path: Path,
+) -> Run:
+    """One timed run of one variant (warm-up excluded); see the module docstring."""
+    timeout_s = 60 + len(load) / 50
+    dead_before = await _end_offsets(bootstrap, topics.DEAD_LETTER)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        async with (
+            OutputCounter(bootstrap, variant.out_topic) as outputs,
+            worker(variant, log_path) as proc,
+        ):
+            await _produce(producer, variant.in_topic.name, warmup)
+            await outputs.wait_for(tags[0], len(warmup), timeout_s=timeout_s, proc=proc)
+            cpu_before = _cpu_seconds(proc.pid)
+            started = time.perf_counter()
+            await _produce(producer, variant.in_topic.name, load)
+            produced = time.perf_counter()
+            await outputs.wait_for(tags[1], len(load), timeout_s=timeout_s, proc=proc)
+            finished = time.perf_counter()
+            cpu = _cpu_seconds(proc.pid) - cpu_before
+    finally:
+        await producer.stop()
+    dead = await _end_offsets(bootstrap, topics.DEAD_LETTER) - dead_before
+    return Run(variant.name, len(load), produced - started, finished - started, cpu, dead)
+
+
+@dataclass(frozen=True)
+class InProcess:
+    answers: int
+    scorer_rate: float
+    scorer_p50_ms: float
+    scorer_p99_ms: float
+    pipeline_rate: float
+    pipeline_p50_ms: float
+
+
+def in_process(events: Sequence[AnswerSubmitted]) -> InProcess:
+    """The offline scorer alone, and decode + score + encode, per answer, on one core."""
+    scorer = OfflineScorer()
+    raw = [encode_event(e) for e in events]
+    requests = [scoring_request(e) for e in events]
+    for request in requests:  # warm-up pass: module-level caches, allocator
+        scorer.score_sync(request)
+    score_ns: list[int] = []
+    for request in requests:
+        t = time.perf_counter_ns()
+        scorer.score_sync(request)
+        score_ns.append(time.perf_counter_ns() - t)
+    pipeline_ns: list[int] = []
+    for value in raw:
+        t = time.perf_counter_ns()
+        event = decode_event(value)
+        assert isinstance(event, AnswerSubmitted)
+        encode_event(evaluated_event(event, scorer.score_sync(scoring_request(event))))
+        pipeline_ns.append(time.perf_counter_ns() - t)
+    cuts = statistics.quantiles(score_ns, n=100)
+    return InProcess(
+        answers=len(events),
+        scorer_rate=len(score_ns) / (sum(score_ns) / 1e9),
+        scorer_p50_ms=cuts[49] / 1e6,
+        scorer_p99_ms=cuts[98] / 1e6,
+        pipeline_rate=len(pipeline_ns) / (sum(pipeline_ns) / 1e9),
+        pipeline_p50_ms=statistics.median(pipeline_ns) / 1e6,
+    )
+
+
+def report(runs: Sequence[Run], local: InProcess, *, answers: int, source: str) -> str:
+    """The result table as Markdown."""
+    by_variant: dict[str, list[Run]] = {}
+    for run in runs:
+        by_variant.setdefault(run.variant, []).append(run)
+    relay = statistics.median(r.rate for r in by_variant["relay"])
+    lines = [
+        f"answers per run: {answers}; partitions in/out: {topics.ANSWERS.partitions}/"
+        f"{topics.EVALUATIONS.partitions}; cores: {os.cpu_count()}; texts: {source}",
+        "",
+        "| Worker | Runs (msgs/s) | Median msgs/s | vs relay | Worker CPU ms/msg | Worker CPU "
+        "busy | Dead letters |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, group in by_variant.items():
+        median = statistics.median(r.rate for r in group)
+        lines.append(
+            f"| {name} | {', '.join(f'{r.rate:,.0f}' for r in group)} | {median:,.0f} | "
+            f"{median / relay:.2f}x | "
+            f"{statistics.median(r.cpu_ms_per_msg for r in group):.2f} | "
+            f"{statistics.median(r.cpu_share for r in group):.0%} | "
+            f"{sum(r.dead_letters for r in group)} |"
+        )
+    lines += [
+        "",
+        f"Offline scorer in-process ({local.answers} answers, one core, after a warm-up pass): "
+        f"p50 {local.scorer_p50_ms:.2f} ms, p99 {local.scorer_p99_ms:.2f} ms, "
+        f"{local.scorer_rate:,.0f} answers/s; decode + score + encode: "
+        f"p50 {local.pipeline_p50_ms:.2f} ms, {local.pipeline_rate:,.0f} answers/s.",
+    ]
+    return "\n".join(lines)
+
+
+async def bench(args: argparse.Namespace) -> None:
+    """Start (or reuse) a broker, run every variant `repeats` times, print the table."""
+    from interview_localinfra import LocalKafka, ensure_topics
+
+    samples, source = load_samples(args.golden, args.seed)
+    async with contextlib.AsyncExitStack() as stack:
+        bootstrap: str = args.bootstrap
+        if not bootstrap:
+            kafka = await stack.enter_async_context(LocalKafka())
+            bootstrap = kafka.bootstrap_servers
+        await ensure_topics(bootstrap, (*topics.ALL_TOPICS, RELAY_IN, RELAY_OUT))
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-eval-")))
+        runs: list[Run] = []
+        measured: list[AnswerSubmitted] = []
+        for repeat in range(args.repeats):
+            for index, variant in enumerate(
+                variants(bootstrap, args.concurrency, http_store=args.http_store)
+            ):
+                # Fresh ids per run (the evaluator skips answers it has already judged), the
+                # same texts for every variant.
+                seed = args.seed + repeat
+                tags = (f"w{repeat}.{index}", f"m{repeat}.{index}")
+                warm = make_events(samples, args.warmup, tag=tags[0], seed=seed + 1000)
+                load = make_events(samples, args.answers, tag=tags[1], seed=seed)
+                measured = measured or load
+                log_path = workdir / f"worker-{repeat}-{index}.log"
+                try:
+                    run = await measure(
+                        bootstrap,
+                        variant,
+                        warmup=to_messages(warm),
+                        load=to_messages(load),
+                        tags=tags,
+                        log_path=log_path,
+                    )
+                except (TimeoutError, RuntimeError) as exc:
+                    tail = log_path.read_text(errors="replace").splitlines()[-20:]
+                    raise SystemExit(f"{variant.name}: {exc}\n" + "\n".join(tail)) from exc
+                print(
+                    f"run {repeat + 1} {variant.name}: {run.rate:,.0f} msgs/s "
+                    f"({run.answers} in {run.total_s:.2f}s; worker CPU {run.cpu_share:.0%} "
+                    f"of one core, {run.cpu_ms_per_msg:.2f} ms/msg)",
+                    flush=True,
+                )
+                runs.append(run)
+    print()
+    print(report(runs, in_process(measured), answers=args.answers, source=source))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the benchmark (or one worker)."""
+    parser = argparse.ArgumentParser(prog="python -m interview_evaluator.bench_service")
+    parser.add_argument("--answers", type=int, default=5000, help="answers per timed run")
+    parser.add_argument("--bootstrap", default="", help="use this broker (default: start one)")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed answers before each run")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each worker")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=EvaluatorSettings.model_fields["evaluator_concurrency"].default,
+        help="records per polled batch, for the relay and the evaluator",
+    )
+    parser.add_argument(
+        "--http-store",
+        action="store_true",
+        help="also run `python -m interview_evaluator.main` with its store URL on a closed port",
+    )
+    parser.add_argument("--golden", type=Path, default=None, help="golden JSONL for answer texts")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--worker", choices=("relay", "evaluator"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker == "relay":
+        asyncio.run(relay_worker(args.bootstrap, args.concurrency))
+    elif args.worker == "evaluator":
+        asyncio.run(evaluator_worker())
+    else:
+        asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()
