@@ -22,6 +22,7 @@ from interview_shared.read_models import (
     InvalidQueryError,
     ListQuery,
     QuestionFilter,
+    StoreUnavailableError,
 )
 
 log = get_logger(__name__)
@@ -107,6 +108,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             422, "validation_error", "The request is not valid.", _field_errors(exc.errors())
         )
+
+    @app.exception_handler(StoreUnavailableError)
+    async def _store_unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:
+        # A dependency outage, not a bug: tell the client to retry rather than report a 500.
+        log.warning("store_unavailable", error=str(exc))
+        return error_response(503, "store_unavailable", "The store is unavailable; retry later.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

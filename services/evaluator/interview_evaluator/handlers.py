@@ -127,7 +127,9 @@ def register_handlers(
     )
     async def score_answers(message: KafkaMessage) -> None:
         records = message.raw_message
-        await answers.handle_batch(records if isinstance(records, tuple) else (records,))
+        # aiokafka's getmany gives a tuple, FastStream's TestKafkaBroker a list: accept both.
+        batch = tuple(records) if isinstance(records, tuple | list) else (records,)
+        await answers.handle_batch(batch)
 
     @broker.subscriber(
         topics.INTERVIEWS.name,
