@@ -44,21 +44,29 @@ async def tail(bootstrap: str, topic: Topic) -> AsyncIterator[AIOKafkaConsumer]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        consumer.assign([TopicPartition(topic.name, p) for p in range(topic.partitions)])
-        await consumer.seek_to_end()
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        # Explicit end offsets: aiokafka's seek_to_end is resolved lazily, possibly after the
+        # records the test is waiting for.
+        for partition, offset in (await consumer.end_offsets(partitions)).items():
+            consumer.seek(partition, offset)
         yield consumer
     finally:
         await consumer.stop()
 
 
-async def next_matching(
-    consumer: AIOKafkaConsumer, match: Callable[[Any], bool], *, timeout_s: float = 30
-) -> Any:
-    """The first JSON record value (decoded) that satisfies `match`."""
+async def matching(
+    consumer: AIOKafkaConsumer,
+    match: Callable[[Any], bool],
+    *,
+    count: int = 1,
+    timeout_s: float = 30,
+) -> list[Any]:
+    """The first `count` JSON record values (decoded) that satisfy `match`, in log order."""
+    found: list[Any] = []
     async with asyncio.timeout(timeout_s):
-        while True:
+        while len(found) < count:
             for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    value = json.loads(record.value) if record.value else None
-                    if value is not None and match(value):
-                        return value
+                values = (json.loads(r.value) for r in records if r.value)
+                found += [value for value in values if match(value)]
+    return found[:count]

@@ -23,7 +23,7 @@ from interview_shared.domain import Criterion, Rubric
 from interview_shared.events import AnswerSubmitted, QuestionSnapshot, encode_event
 from interview_store.memory import MemoryStore
 from pydantic import SecretStr
-from support import StoreReadSide, next_matching, tail
+from support import StoreReadSide, matching, tail
 
 pytestmark = [pytest.mark.kafka]
 ANSWER = "A mutex is a lock: only one thread at a time may enter the critical section."
@@ -91,7 +91,7 @@ async def test_rate_limited_then_scored_with_lineage(
     async with tail(kafka_bootstrap, topics.EVALUATIONS) as evaluations:
         started = time.monotonic()
         await publish(evaluator, event)
-        verdict_event = await next_matching(
+        [verdict_event] = await matching(
             evaluations, lambda v: v.get("answer_id") == str(event.answer_id)
         )
     assert len(fake_openai.received) == 2
@@ -119,7 +119,7 @@ async def test_server_errors_until_dead_letter(
     event = submitted()  # nothing enqueued: the fake answers 500 to every request
     async with tail(kafka_bootstrap, topics.DEAD_LETTER) as dead_letters:
         await publish(evaluator, event)
-        letter = await next_matching(
+        [letter] = await matching(
             dead_letters, lambda v: v.get("key") == str(event.interview_id), timeout_s=60
         )
     assert letter["consumer_group"] == "interview-evaluator"
