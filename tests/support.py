@@ -70,3 +70,18 @@ async def matching(
                 values = (json.loads(r.value) for r in records if r.value)
                 found += [value for value in values if match(value)]
     return found[:count]
+
+
+async def commit_group_at_end(bootstrap: str, group: str, *topics: Topic) -> None:
+    """Commit `group`'s offsets at the current end of `topics`, so a service joining that group
+    starts with what is produced next and not with other tests' leftovers."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()

@@ -86,5 +86,3 @@ def _serve_asyncapi(app: FastAPI, spec: AsyncAPI) -> None:
     @app.get("/asyncapi", include_in_schema=False)
     async def asyncapi_html() -> HTMLResponse:
         return HTMLResponse(get_asyncapi_html(spec.to_specification()))
-
-

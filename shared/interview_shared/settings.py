@@ -14,12 +14,22 @@ ENV_FILES = (".env", ".env.local")
 class ServiceSettings(BaseSettings):
     """Base of each service's settings class; a service adds only what it needs."""
 
+    def consumer_group(self, role: str) -> str:
+        """The consumer group id for one of this service's subscribers."""
+        return f"{self.consumer_group_prefix}-{role}"
+
     model_config = SettingsConfigDict(
         env_file=ENV_FILES, env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
     kafka_bootstrap_servers: str = Field(
         default="localhost:9092", description="Kafka bootstrap servers, comma-separated"
+    )
+    consumer_group_prefix: str = Field(
+        default="interview",
+        min_length=1,
+        max_length=100,
+        description="Prefix of every consumer group id; separates deployments on one cluster",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"

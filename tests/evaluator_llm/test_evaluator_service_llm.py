@@ -23,7 +23,7 @@ from interview_shared.domain import Criterion, Rubric
 from interview_shared.events import AnswerSubmitted, QuestionSnapshot, encode_event
 from interview_store.memory import MemoryStore
 from pydantic import SecretStr
-from support import StoreReadSide, matching, tail
+from support import StoreReadSide, commit_group_at_end, matching, tail
 
 pytestmark = [pytest.mark.kafka]
 ANSWER = "A mutex is a lock: only one thread at a time may enter the critical section."
@@ -35,9 +35,16 @@ RUBRIC = Rubric(
 
 @pytest.fixture
 async def evaluator(kafka_bootstrap: str, fake_openai: FakeOpenAIServer) -> AsyncIterator[FastAPI]:
-    """The evaluator app, judging through the fake server, running in this process."""
+    """The evaluator app, judging through the fake server, running in this process.
+
+    Its consumer groups are its own and start at the end of the answers topic, so answers left
+    by other tests cannot take the replies scripted for this one.
+    """
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    await commit_group_at_end(kafka_bootstrap, f"{prefix}-evaluator", topics.ANSWERS)
     settings = EvaluatorSettings(
         kafka_bootstrap_servers=kafka_bootstrap,
+        consumer_group_prefix=prefix,
         openai_api_key=SecretStr("sk-test-not-a-real-key"),
         openai_base_url=fake_openai.url,
         judge_max_attempts=3,
@@ -122,7 +129,7 @@ async def test_server_errors_until_dead_letter(
         [letter] = await matching(
             dead_letters, lambda v: v.get("key") == str(event.interview_id), timeout_s=60
         )
-    assert letter["consumer_group"] == "interview-evaluator"
+    assert letter["consumer_group"].endswith("-evaluator")
     assert letter["error_type"] == "RetriesExhausted"
     assert json.loads(base64.b64decode(letter["value_base64"]))["answer_id"] == str(event.answer_id)
     assert len(fake_openai.received) == 3  # JUDGE_MAX_ATTEMPTS, then no more

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from interview_localinfra import LocalPostgres
+from interview_shared import topics
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from support import eventually
+from support import commit_group_at_end, eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOTAL = 600
@@ -25,9 +26,13 @@ TOTAL = 600
 async def store_service(
     kafka_bootstrap: str, restartable_postgres: LocalPostgres
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The store service in this process, on real Kafka and the restartable PostgreSQL."""
+    """The store service in this process, on real Kafka and the restartable PostgreSQL, in a
+    consumer group of its own that starts at the end of the topics."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    await commit_group_at_end(kafka_bootstrap, f"{prefix}-store", *topics.DOMAIN_TOPICS)
     settings = StoreSettings(
         kafka_bootstrap_servers=kafka_bootstrap,
+        consumer_group_prefix=prefix,
         database_url=restartable_postgres.dsn,
         outage_deadline_s=20,
     )

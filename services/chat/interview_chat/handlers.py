@@ -10,11 +10,9 @@ from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor
 
 from interview_chat.responder import Responder
 
-CONSUMER_GROUP = "interview-chat"
-
 
 def register_handlers(
-    broker: KafkaBroker, *, responder: Responder, processor: EventProcessor
+    broker: KafkaBroker, *, responder: Responder, processor: EventProcessor, group: str
 ) -> None:
     """Reply to every user message, at least once (replies are deduplicated by reply id)."""
 
@@ -24,7 +22,7 @@ def register_handlers(
 
     @broker.subscriber(
         topics.CHAT_MESSAGES.name,
-        group_id=CONSUMER_GROUP,
+        group_id=group,
         auto_offset_reset="earliest",
         ack_policy=CONSUMER_ACK_POLICY,
         title="chat-interviewer",

@@ -12,7 +12,7 @@ from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 
-from interview_chat.handlers import CONSUMER_GROUP, register_handlers
+from interview_chat.handlers import register_handlers
 from interview_chat.interviewer import Interviewer, OfflineInterviewer
 from interview_chat.responder import Responder
 from interview_chat.settings import ChatSettings
@@ -42,10 +42,11 @@ def create_app(
         ),
         processor=EventProcessor(
             publisher=publisher,
-            group=CONSUMER_GROUP,
+            group=settings.consumer_group("chat"),
             max_attempts=settings.consumer_max_attempts,
             backoff_s=settings.consumer_retry_backoff_s,
         ),
+        group=settings.consumer_group("chat"),
     )
     return create_service_app(
         title="interview-chat",

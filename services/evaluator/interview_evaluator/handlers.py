@@ -24,8 +24,8 @@ from interview_evaluator.aggregate import collect, summarise
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 
-ANSWERS_GROUP = "interview-evaluator"
-REPORTS_GROUP = "interview-evaluator-reports"
+ANSWERS_ROLE = "evaluator"
+REPORTS_ROLE = "evaluator-reports"
 
 
 class AnswerBatchHandler:
@@ -108,6 +108,7 @@ def register_handlers(
     answers: AnswerBatchHandler,
     completions: CompletionHandler,
     processor: EventProcessor,
+    groups: tuple[str, str],
     batch_size: int,
     max_poll_interval_ms: int,
 ) -> None:
@@ -115,7 +116,7 @@ def register_handlers(
 
     @broker.subscriber(
         topics.ANSWERS.name,
-        group_id=ANSWERS_GROUP,
+        group_id=groups[0],
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=10,
@@ -133,7 +134,7 @@ def register_handlers(
 
     @broker.subscriber(
         topics.INTERVIEWS.name,
-        group_id=REPORTS_GROUP,
+        group_id=groups[1],
         auto_offset_reset="earliest",
         ack_policy=CONSUMER_ACK_POLICY,
         title="evaluator-reports",

@@ -14,8 +14,8 @@ from interview_shared.service import broker_check, create_service_app, kafka_bro
 
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import (
-    ANSWERS_GROUP,
-    REPORTS_GROUP,
+    ANSWERS_ROLE,
+    REPORTS_ROLE,
     AnswerBatchHandler,
     CompletionHandler,
     register_handlers,
@@ -55,7 +55,9 @@ def create_app(
         answers=AnswerBatchHandler(
             evaluator=AnswerEvaluator(scorer=active, publisher=publisher, read=reader),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
-            processor=EventProcessor(publisher=publisher, group=ANSWERS_GROUP, max_attempts=1),
+            processor=EventProcessor(
+                publisher=publisher, group=settings.consumer_group(ANSWERS_ROLE), max_attempts=1
+            ),
             breaker=judge.breaker if isinstance(judge, OpenAIJudge) else None,
             pause_s=min(settings.judge_breaker_reset_s, settings.max_poll_interval_ms / 4000),
         ),
@@ -64,10 +66,11 @@ def create_app(
         ),
         processor=EventProcessor(
             publisher=publisher,
-            group=REPORTS_GROUP,
+            group=settings.consumer_group(REPORTS_ROLE),
             max_attempts=settings.consumer_max_attempts,
             backoff_s=settings.consumer_retry_backoff_s,
         ),
+        groups=(settings.consumer_group(ANSWERS_ROLE), settings.consumer_group(REPORTS_ROLE)),
         batch_size=settings.evaluator_concurrency,
         max_poll_interval_ms=settings.max_poll_interval_ms,
     )

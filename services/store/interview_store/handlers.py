@@ -10,13 +10,12 @@ from interview_shared.messaging import CONSUMER_ACK_POLICY
 
 from interview_store.ingest import BatchIngestor
 
-CONSUMER_GROUP = "interview-store"
-
 
 def register_handlers(
     broker: KafkaBroker,
     *,
     ingestor: BatchIngestor,
+    group: str,
     durable: bool,
     max_records: int,
     batch_timeout_ms: int,
@@ -31,7 +30,7 @@ def register_handlers(
 
     @broker.subscriber(
         *(topic.name for topic in topics.DOMAIN_TOPICS),
-        group_id=CONSUMER_GROUP if durable else None,
+        group_id=group if durable else None,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,

@@ -12,7 +12,7 @@ from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 
 from interview_store.backend import open_store, select_backend
-from interview_store.handlers import CONSUMER_GROUP, register_handlers
+from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.port import Store
 from interview_store.read_side import AppliedNotifier
@@ -25,6 +25,7 @@ log = get_logger(__name__)
 def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAPI:
     """Build the store service; `store` replaces the backend chosen from settings (tests)."""
     notifier = AppliedNotifier()
+    group = settings.consumer_group("store")
     opened: list[Store] = []
 
     @asynccontextmanager
@@ -42,13 +43,14 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
 
     broker = kafka_broker(settings, client_id="interview-store")
     ingestor = BatchIngestor(
-        processor=EventProcessor(publisher=EventPublisher(broker), group=CONSUMER_GROUP),
+        processor=EventProcessor(publisher=EventPublisher(broker), group=group),
         notifier=notifier,
         outage_deadline_s=settings.outage_deadline_s,
     )
     register_handlers(
         broker,
         ingestor=ingestor,
+        group=group,
         durable=(store.backend if store else select_backend(settings)) != "memory",
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,

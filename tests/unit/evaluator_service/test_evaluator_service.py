@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from interview_evaluator.aggregate import summarise
 from interview_evaluator.evaluation import EVALUATOR_VERSION, AnswerEvaluator
-from interview_evaluator.handlers import ANSWERS_GROUP, AnswerBatchHandler
+from interview_evaluator.handlers import AnswerBatchHandler
 from interview_evaluator.main import create_app
 from interview_evaluator.offline_scorer import (
     OFFLINE_SCORER_NAME,
@@ -417,7 +417,7 @@ def batch_handler(
     publisher = EventPublisher(recorder)
     return AnswerBatchHandler(
         evaluator=AnswerEvaluator(scorer=scorer, publisher=publisher, read=None),
-        processor=EventProcessor(publisher=publisher, group=ANSWERS_GROUP, max_attempts=1),
+        processor=EventProcessor(publisher=publisher, group="interview-evaluator", max_attempts=1),
         breaker=breaker,
         pause_s=0.02,
     )
