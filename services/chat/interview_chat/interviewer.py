@@ -68,15 +68,22 @@ def _keywords(text: str, limit: int = 3) -> list[str]:
     return seen[:limit]
 
 
-def _asked(history: Sequence[Turn], questions: Sequence[str]) -> int:
-    """How many of the interview's questions the assistant has already asked."""
-    said = " ".join(t.content for t in history if t.role is ChatRole.ASSISTANT)
-    count = 0
-    for question in questions:
-        if question not in said:
-            break
-        count += 1
-    return count
+_ASKED = re.compile(r"Question (\d+) of \d+:")
+
+
+def _asked(history: Sequence[Turn]) -> int:
+    """How many of the interview's questions the assistant has already asked.
+
+    Read from the "Question N of M:" markers it writes, not by looking for question texts: one
+    question's text may be contained in another's.
+    """
+    numbers = (
+        int(match.group(1))
+        for turn in history
+        if turn.role is ChatRole.ASSISTANT
+        for match in _ASKED.finditer(turn.content)
+    )
+    return max(numbers, default=0)
 
 
 class OfflineInterviewer:
@@ -90,7 +97,7 @@ class OfflineInterviewer:
     def compose(self, conversation: Conversation) -> str:
         """The whole reply text."""
         questions = conversation.questions
-        asked = _asked(conversation.history, questions)
+        asked = _asked(conversation.history)
         opening = self._opening(conversation, asked)
         if not questions:
             return (
