@@ -7,8 +7,10 @@ same process (tests, single-process tools), so both are exercised by the same ca
 
 from __future__ import annotations
 
+import functools
 import uuid
-from typing import Any, Protocol, TypeVar
+from collections.abc import Hashable
+from typing import Any, Protocol, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -65,6 +67,13 @@ class ReadSide(Protocol):
     ) -> Page[Evaluation]: ...
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None: ...
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]: ...
+
+
+@functools.cache
+def _adapter(model: Hashable) -> TypeAdapter[Any]:
+    """One adapter per response type: building one costs far more than using it. Holding the
+    type as a key also keeps pydantic's (weakly cached) `Page[X]` classes alive."""
+    return TypeAdapter(model)
 
 
 def _params(*models: BaseModel) -> dict[str, Any]:
@@ -124,7 +133,7 @@ class HttpReadSide:
         if response.status_code >= 500:
             raise StoreUnavailableError(f"store read API answered {response.status_code}")
         response.raise_for_status()
-        adapter: TypeAdapter[M] = TypeAdapter(model)
+        adapter: TypeAdapter[M] = _adapter(cast(Hashable, model))
         return adapter.validate_json(response.content)
 
     async def _require(
