@@ -73,7 +73,7 @@ class ReadSide(Protocol):
 def _adapter(model: Hashable) -> TypeAdapter[Any]:
     """One adapter per response type: building one costs far more than using it. Holding the
     type as a key also keeps pydantic's (weakly cached) `Page[X]` classes alive."""
-    return TypeAdapter(model)
+    return TypeAdapter(cast(Any, model))
 
 
 def _params(*models: BaseModel) -> dict[str, Any]:
