@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench-store bench-judge \
-        bench-evaluator score kafka clean
+        bench-evaluator score rescore kafka clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench-evaluator: setup ## Evaluator service throughput vs a raw aiokafka relay
 score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scores.jsonl
 	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }
 	@$(UV) run --frozen python -m interview_evaluator.cli score "$(IN)" "$(OUT)"
+
+rescore: setup ## Re-score answers from the Kafka log: make rescore ARGS="--rubric r.json --since 2026-10-01"
+	@$(UV) run --frozen python -m interview_evaluator.cli rescore $(ARGS)
 
 kafka: setup ## Run only a local Kafka broker in the foreground
 	@$(UV) run --frozen python -m interview_localinfra kafka --port 9092
