@@ -278,3 +278,24 @@ async def test_store_restart_loses_nothing_and_duplicates_nothing(
     after = (await api.get("/candidates", params={"limit": 100})).json()["items"]
     assert [c["id"] for c in after][: len(before)] == [c["id"] for c in before]
     assert len({c["email"] for c in after}) == len(after)
+
+
+async def test_cv_analysis_is_recorded_and_every_service_documents_its_events(
+    api: httpx.AsyncClient, system: ServiceGroup
+) -> None:
+    candidate = await create(
+        api, "/candidates", {"name": "Linus", "email": f"linus-{uuid.uuid4().hex}@example.com"}
+    )
+    analysed = await api.post(
+        f"/candidates/{candidate['id']}/cv-analyses",
+        json={"skills": {"c": 5, "git": 5}, "summary": "Kernel hacker."},
+    )
+    assert analysed.status_code == 201, analysed.text
+    assert analysed.json()[0]["skills"] == {"c": 5, "git": 5}
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        for port_variable in ("PORT", "STORE_PORT", "EVALUATOR_PORT", "CHAT_PORT"):
+            base = f"http://127.0.0.1:{system.env[port_variable]}"
+            spec = (await client.get(f"{base}/asyncapi.json")).json()
+            assert spec["channels"], f"{port_variable}: no channels in the AsyncAPI document"
+            assert (await client.get(f"{base}/health/live")).status_code == 200

@@ -17,6 +17,7 @@ from interview_shared.events import (
     CandidateRegistered,
     ChatMessagePosted,
     ChatSessionStarted,
+    CvAnalyzed,
     EventEnvelope,
     InterviewCreated,
     InterviewStatusChanged,
@@ -33,6 +34,7 @@ from interview_api.schemas import (
     CandidateIn,
     ChatMessageIn,
     ChatSessionIn,
+    CvAnalysisIn,
     InterviewIn,
     QuestionIn,
 )
@@ -71,6 +73,17 @@ class Commands:
             candidate_id=uuid.uuid4(), correlation_id=correlation_id, **body.model_dump()
         )
         return await self._write(event, event.candidate_id)
+
+    async def record_cv_analysis(
+        self, candidate_id: uuid.UUID, body: CvAnalysisIn, correlation_id: str
+    ) -> Written:
+        """Publish candidate.cv_analyzed for an existing candidate."""
+        if await self._read.get_candidate(candidate_id) is None:
+            raise ApiError(404, "not_found", "candidate not found")
+        event = CvAnalyzed(
+            candidate_id=candidate_id, correlation_id=correlation_id, **body.model_dump()
+        )
+        return await self._write(event, event.analysis_id)
 
     async def create_question(self, body: QuestionIn, correlation_id: str) -> Written:
         """Publish question.created."""

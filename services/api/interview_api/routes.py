@@ -27,6 +27,7 @@ from interview_shared.read_models import (
     Candidate,
     ChatMessage,
     ChatSession,
+    CvAnalysis,
     Evaluation,
     EvaluationFilter,
     Interview,
@@ -47,6 +48,7 @@ from interview_api.schemas import (
     CandidateIn,
     ChatMessageIn,
     ChatSessionIn,
+    CvAnalysisIn,
     InterviewIn,
     QuestionIn,
     StatusChangeIn,
@@ -135,6 +137,32 @@ async def get_candidate(candidate_id: uuid.UUID, read: ReadDep) -> Candidate:
 async def list_candidates(read: ReadDep, query: Listing) -> Page[Candidate]:
     """Candidates, paged (`sort`: created_at, updated_at, name)."""
     return await listing(read.list_candidates(query))
+
+
+@router.post(
+    "/candidates/{candidate_id}/cv-analyses",
+    status_code=201,
+    response_model=list[CvAnalysis] | Accepted,
+    tags=["candidates"],
+)
+async def record_cv_analysis(
+    candidate_id: uuid.UUID,
+    body: CvAnalysisIn,
+    commands: CommandsDep,
+    read: ReadDep,
+    cid: CorrelationDep,
+    response: Response,
+) -> Any:
+    """Record a CV analysis (extracted skills as JSON, a summary); returns all of them."""
+    written = await commands.record_cv_analysis(candidate_id, body, cid)
+    return _created(written, await read.list_cv_analyses(candidate_id), response)
+
+
+@router.get("/candidates/{candidate_id}/cv-analyses", tags=["candidates"])
+async def list_cv_analyses(candidate_id: uuid.UUID, read: ReadDep) -> list[CvAnalysis]:
+    """A candidate's CV analyses, oldest first."""
+    found(await read.get_candidate(candidate_id), "candidate")
+    return await read.list_cv_analyses(candidate_id)
 
 
 # ---- questions ----

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from interview_shared.domain import Difficulty, InterviewStatus, QuestionType, Rubric
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -43,6 +43,13 @@ class CandidateIn(Body):
     name: Name
     email: Email
     cv_path: Annotated[str, _bounded(1000), NoNul] | None = None
+
+
+class CvAnalysisIn(Body):
+    """The result of analysing a candidate's CV (by a person or a tool)."""
+
+    skills: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    summary: Annotated[str, _bounded(10_000, min_length=0), NoNul] = ""
 
 
 class QuestionIn(Body):
