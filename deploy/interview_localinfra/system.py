@@ -158,7 +158,8 @@ async def run() -> int:
     try:
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
             kafka = LocalKafka(
-                port=int(env.get("KAFKA_PORT", "9092")), workdir=REPO_ROOT / ".run" / "kafka"
+                port=int(env.get("KAFKA_PORT", "9092")),
+                workdir=Path(env.get("LOCAL_KAFKA_DIR", REPO_ROOT / ".run" / "kafka")),
             )
             say("starting a local Apache Kafka broker (KRaft, single node)...")
             await kafka.start()

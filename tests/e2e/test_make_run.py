@@ -1,0 +1,90 @@
+"""`make run`'s supervisor as a user runs it: Kafka of its own, four services, Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from interview_localinfra._process import free_port
+from support import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` (from /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a user's shell: no broker given, free ports, a private Kafka dir."""
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS"}}
+    env |= {
+        "KAFKA_PORT": str(free_port()),
+        "LOCAL_KAFKA_DIR": str(tmp_path / "kafka"),
+        "PORT": str(free_port()),
+        "STORE_PORT": str(free_port()),
+        "EVALUATOR_PORT": str(free_port()),
+        "CHAT_PORT": str(free_port()),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    return env
+
+
+async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
+    run_env: dict[str, str], tmp_path: Path
+) -> None:
+    log_path = tmp_path / "make-run.log"
+    with log_path.open("wb") as log:
+        supervisor = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "interview_localinfra.system",
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+    try:
+
+        async def gateway_ready() -> bool:
+            assert supervisor.returncode is None, log_path.read_text()
+            try:
+                async with httpx.AsyncClient(timeout=2) as client:
+                    url = f"http://127.0.0.1:{run_env['PORT']}/health/ready"
+                    return (await client.get(url)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await eventually(gateway_ready, timeout_s=180, interval_s=0.5)
+        children = _children(supervisor.pid)
+        assert len(children) == 5, "Kafka and four services"
+
+        os.killpg(supervisor.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground group
+        assert await asyncio.wait_for(supervisor.wait(), 90) == 0
+        assert [pid for pid in children if _alive(pid)] == []
+        messages = log_path.read_text()
+        assert "Kafka ready at" in messages
+        assert "stopped" in messages
+    finally:
+        if supervisor.returncode is None:
+            os.killpg(supervisor.pid, signal.SIGKILL)
+            await supervisor.wait()
