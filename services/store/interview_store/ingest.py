@@ -20,6 +20,7 @@ from interview_shared.messaging import EventProcessor
 from interview_shared.read_models import StoreUnavailableError
 from pydantic import ValidationError
 
+from interview_store.catchup import CatchUp
 from interview_store.port import Store
 from interview_store.read_side import AppliedNotifier
 
@@ -43,6 +44,7 @@ class BatchIngestor:
         self._outage_deadline_s = outage_deadline_s
         self._max_backoff_s = max_backoff_s
         self.database_available = True
+        self.catch_up = CatchUp()
 
     def attach(self, store: Store) -> None:
         """Use `store` from now on; called by the lifespan once the store is open."""
@@ -52,6 +54,7 @@ class BatchIngestor:
         """Apply one polled batch; returns only when it is durable or dead-lettered."""
         decoded = [pair async for pair in self._decode(records)]
         if not decoded:
+            self.catch_up.seen(records)
             return
         try:
             await self._apply_with_backoff([event for _, event in decoded])
@@ -60,6 +63,7 @@ class BatchIngestor:
         except Exception:
             log.exception("batch_failed_isolating", size=len(decoded))
             await self._apply_one_by_one(decoded)
+        self.catch_up.seen(records)
         await self._notifier.batch_applied()
 
     async def _decode(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Any:

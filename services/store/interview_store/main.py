@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from interview_shared import topics
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 
 from interview_store.backend import open_store, select_backend
+from interview_store.catchup import CatchUp, end_offsets
 from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.port import Store
@@ -27,12 +29,17 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     notifier = AppliedNotifier()
     group = settings.consumer_group("store")
     opened: list[Store] = []
+    durable = (store.backend if store else select_backend(settings)) != "memory"
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         active = store or await open_store(settings)
         opened.append(active)
         ingestor.attach(active)
+        if not durable:
+            # Ready only once the replay has reached today's end of the log.
+            targets = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
+            ingestor.catch_up = CatchUp(targets)
         app.state.store = active
         app.state.notifier = notifier
         try:
@@ -51,13 +58,15 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
         broker,
         ingestor=ingestor,
         group=group,
-        durable=(store.backend if store else select_backend(settings)) != "memory",
+        durable=durable,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
     )
 
     async def store_ready() -> bool:
-        return bool(opened) and ingestor.database_available and await opened[0].healthy()
+        if not (opened and ingestor.database_available and ingestor.catch_up.done):
+            return False
+        return await opened[0].healthy()
 
     app = create_service_app(
         title="interview-store",
