@@ -40,13 +40,8 @@ from interview_shared.read_models import (
 M = TypeVar("M")
 
 
-class ReadSide(Protocol):
-    """Queries the store answers. Every method returns None for an unknown id."""
-
-    async def healthy(self) -> bool: ...
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        """The outcome of an event, waiting up to `wait_s` for the store to apply it."""
-        ...
+class ReadQueries(Protocol):
+    """The queries the store answers; every `get_` returns None for an unknown id."""
 
     async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None: ...
     async def get_candidate_by_email(self, email: str) -> Candidate | None: ...
@@ -67,6 +62,18 @@ class ReadSide(Protocol):
     ) -> Page[Evaluation]: ...
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None: ...
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]: ...
+
+
+class ReadSide(ReadQueries, Protocol):
+    """The read side as another service sees it: the queries, health, and event outcomes."""
+
+    async def healthy(self) -> bool:
+        """Whether the store can answer now."""
+        ...
+
+    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
+        """The outcome of an event, waiting up to `wait_s` for the store to apply it."""
+        ...
 
 
 @functools.cache
