@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from interview_shared import topics
 from interview_shared.events import Event, EventEnvelope, decode_event, encode_event
 from interview_shared.logging import get_logger
+from interview_shared.metrics import EVENTS_HANDLED, HANDLER_SECONDS
 
 CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
 """Commit after the handler succeeds; on an exception seek back so the message is redelivered."""
@@ -157,8 +158,13 @@ class EventProcessor:
         except ValidationError as exc:
             await self.dead_letter(record, exc, attempts=0)
             return
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(event.event_id), event_type=event.type, correlation_id=event.correlation_id
+        with (
+            structlog.contextvars.bound_contextvars(
+                event_id=str(event.event_id),
+                event_type=event.type,
+                correlation_id=event.correlation_id,
+            ),
+            HANDLER_SECONDS.labels(self._group).time(),
         ):
             await self._run(record, event, handler)
 
@@ -168,6 +174,7 @@ class EventProcessor:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 await handler(event)
+                EVENTS_HANDLED.labels(self._group, "handled").inc()
                 return
             except PermanentError as exc:
                 await self.dead_letter(record, exc, attempts=attempt)
@@ -190,6 +197,7 @@ class EventProcessor:
         """Write the record to the dead-letter topic (raises if Kafka does not take it)."""
         letter = DeadLetter.from_record(record, group=self._group, error=error, attempts=attempts)
         await self._publisher.publish_dead_letter(letter)
+        EVENTS_HANDLED.labels(self._group, "dead_lettered").inc()
         log.error(
             "message_dead_lettered",
             topic=record.topic,

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
 from interview_shared.settings import ServiceSettings
@@ -72,10 +73,17 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.broker = broker  # tests wrap it in FastStream's TestKafkaBroker
+    _serve_metrics(app)
     install_error_handlers(app)
     app.include_router(health_router(checks))
     _serve_asyncapi(app, AsyncAPI(broker, title=title, description=description))
     return app
+
+
+def _serve_metrics(app: FastAPI) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _serve_asyncapi(app: FastAPI, spec: AsyncAPI) -> None:

@@ -299,3 +299,5 @@ async def test_cv_analysis_is_recorded_and_every_service_documents_its_events(
             spec = (await client.get(f"{base}/asyncapi.json")).json()
             assert spec["channels"], f"{port_variable}: no channels in the AsyncAPI document"
             assert (await client.get(f"{base}/health/live")).status_code == 200
+            metrics = await client.get(f"{base}/metrics")
+            assert "interview_events_handled_total" in metrics.text

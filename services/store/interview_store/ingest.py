@@ -17,6 +17,7 @@ from aiokafka.structs import ConsumerRecord
 from interview_shared.events import Event, decode_event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
+from interview_shared.metrics import STORE_BATCH_SECONDS, STORE_EVENTS_APPLIED
 from interview_shared.read_models import StoreUnavailableError
 from pydantic import ValidationError
 
@@ -57,13 +58,15 @@ class BatchIngestor:
             self.catch_up.seen(records)
             return
         try:
-            await self._apply_with_backoff([event for _, event in decoded])
+            with STORE_BATCH_SECONDS.time():
+                await self._apply_with_backoff([event for _, event in decoded])
         except StoreUnavailableError:
             raise
         except Exception:
             log.exception("batch_failed_isolating", size=len(decoded))
             await self._apply_one_by_one(decoded)
         self.catch_up.seen(records)
+        STORE_EVENTS_APPLIED.inc(len(decoded))
         await self._notifier.batch_applied()
 
     async def _decode(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Any:
