@@ -22,6 +22,10 @@ class GatewaySettings(ServiceSettings):
     chat_reply_timeout_s: float = Field(
         default=60.0, gt=0, description="How long a streamed chat reply may take"
     )
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed to call the API, comma-separated (empty: none)",
+    )
     sse_heartbeat_s: float = Field(
         default=15.0, gt=0, description="Interval of SSE keep-alive comments"
     )
