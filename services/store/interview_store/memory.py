@@ -32,6 +32,7 @@ from interview_store.port import (
     InterviewLogEntry,
     InterviewReport,
     ListQuery,
+    Outcome,
     Page,
     Question,
     QuestionFilter,
@@ -45,12 +46,18 @@ from interview_store.rules import (
     email_key,
     latest_answer,
     plan_batch,
+    trusted,
     with_evaluation,
 )
 
 R = TypeVar("R")
 Key = tuple[Any, ...]
-"""An index key: `(sort value, id)`, or a one-element prefix used as a range bound."""
+"""An index key: `(sort value, id as an int)`, or a one-element prefix used as a range bound.
+
+The id is kept as `UUID.int` (which orders like the UUID): a tuple of a timestamp, text or float
+and an int holds no object the garbage collector tracks, so the collector stops visiting the
+millions of keys a large store holds.
+"""
 Partition = tuple[str, Hashable]
 
 ALL: Partition = ("all", True)
@@ -92,23 +99,40 @@ class _Table(Generic[R]):
         partitions: Mapping[str, Callable[[R], Iterable[Hashable]]],
     ) -> None:
         self.rows: dict[uuid.UUID, R] = {}
+        self._by_key: dict[int, R] = {}
+        """The same rows by `id.int`, the id form index keys hold."""
         self._ident = ident
         self._sorts = sorts
         self._partitions = {"all": lambda _: (True,), **partitions}
         self._index: defaultdict[tuple[str, Hashable, str], _SortedKeys] = defaultdict(_SortedKeys)
 
     def put(self, row: R) -> None:
-        """Insert or replace a row, moving its index entries."""
-        old = self.rows.get(self._ident(row))
-        if old is not None:
-            for index, key in self._entries(old):
-                self._index[index].discard(key)
-        self.rows[self._ident(row)] = row
-        for index, key in self._entries(row):
-            self._index[index].add(key)
+        """Insert or replace a row, moving only the index entries whose key changed."""
+        ident = self._ident(row)
+        row_id = ident.int
+        old = self.rows.get(ident)
+        self.rows[ident] = row
+        self._by_key[row_id] = row
+        if old is None:
+            for index, key in self._entries(row):
+                self._index[index].add(key)
+            return
+        old_values = {field: value_of(old) for field, value_of in self._sorts.items()}
+        new_values = {field: value_of(row) for field, value_of in self._sorts.items()}
+        moved = [field for field in self._sorts if old_values[field] != new_values[field]]
+        for name, keys_of in self._partitions.items():
+            old_parts, new_parts = set(keys_of(old)), set(keys_of(row))
+            for part in old_parts | new_parts:
+                # A partition the row stays in keeps the entries of unchanged sort values.
+                fields = moved if part in old_parts and part in new_parts else self._sorts
+                for field in fields:
+                    if part in old_parts:
+                        self._index[(name, part, field)].discard((old_values[field], row_id))
+                    if part in new_parts:
+                        self._index[(name, part, field)].add((new_values[field], row_id))
 
     def _entries(self, row: R) -> Iterator[tuple[tuple[str, Hashable, str], Key]]:
-        row_id = self._ident(row)
+        row_id = self._ident(row).int
         for name, keys_of in self._partitions.items():
             for part in keys_of(row):
                 for field, value_of in self._sorts.items():
@@ -129,9 +153,9 @@ class _Table(Generic[R]):
         keys = self._index.get((partition[0], partition[1], request.sort.field))
         if keys is None:
             return iter(())
-        after = (request.after.value, request.after.id) if request.after else None
+        after = (request.after.value, request.after.id.int) if request.after else None
         scan = keys.scan(descending=request.sort.descending, after=after, lower=lower, upper=upper)
-        return (self.rows[key[-1]] for key in scan)
+        return (self._by_key[key[-1]] for key in scan)
 
     def list(
         self,
@@ -158,7 +182,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._outcomes: dict[uuid.UUID, ApplyResult] = {}
+        # (outcome, reason) rather than ApplyResult: plain strings, which the collector ignores.
+        self._outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
         self._emails: dict[str, uuid.UUID] = {}
         self._candidates = _Table[Candidate](
             lambda r: r.id,
@@ -203,7 +228,13 @@ class MemoryStore:
 
     def outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         """The recorded outcome of an event."""
-        return self._outcomes.get(event_id)
+        recorded = self._outcomes.get(event_id)
+        if recorded is None:
+            return None
+        outcome, reason = recorded
+        return trusted(
+            ApplyResult, {"event_id": event_id, "outcome": Outcome(outcome), "reason": reason}
+        )
 
     def exists(self, kind: Kind, row_id: uuid.UUID) -> bool:
         """Whether a row of this kind has this id."""
@@ -245,7 +276,8 @@ class MemoryStore:
 
     def _commit(self, changes: Changes) -> None:
         for recorded in changes.recorded:
-            self._outcomes[recorded.result.event_id] = recorded.result
+            result = recorded.result
+            self._outcomes[result.event_id] = (result.outcome.value, result.reason)
         for candidate in changes.candidates:
             self._candidates.put(candidate)
             self._emails[email_key(candidate.email)] = candidate.id
@@ -268,7 +300,7 @@ class MemoryStore:
 
     async def event_outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         """The recorded outcome of an event, or None."""
-        return self._outcomes.get(event_id)
+        return self.outcome(event_id)
 
     async def healthy(self) -> bool:
         """Memory is always reachable."""

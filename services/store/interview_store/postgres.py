@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
+from interview_shared.domain import InterviewStatus
 from interview_shared.events import Event
 from pydantic_core import to_json
 
@@ -53,6 +55,7 @@ from interview_store.rules import (
     build_log,
     email_key,
     plan_batch,
+    trusted,
     with_evaluation,
 )
 
@@ -87,15 +90,6 @@ _NEW_IDS: dict[str, tuple[Kind, str]] = {
     "chat.message.posted": (Kind.CHAT_MESSAGE, "message_id"),
     "chat.reply.completed": (Kind.CHAT_MESSAGE, "reply_id"),
 }
-_EXISTENCE_ORDER = (
-    Kind.CANDIDATE,
-    Kind.CV_ANALYSIS,
-    Kind.QUESTION,
-    Kind.ANSWER,
-    Kind.EVALUATION,
-    Kind.CHAT_SESSION,
-    Kind.CHAT_MESSAGE,
-)
 
 
 def asyncpg_dsn(dsn: str) -> str:
@@ -119,18 +113,42 @@ class _Snapshot:
     """Committed state touched by one batch; implements rules.StateView."""
 
     outcomes: dict[uuid.UUID, ApplyResult] = field(default_factory=dict)
-    existing: set[tuple[Kind, uuid.UUID]] = field(default_factory=set)
+    existing: dict[Kind, set[uuid.UUID]] = field(default_factory=lambda: {k: set() for k in Kind})
     emails: dict[str, uuid.UUID] = field(default_factory=dict)
     interviews: dict[uuid.UUID, Interview] = field(default_factory=dict)
+    """The interviews the batch changes, as locked."""
     sequences: dict[uuid.UUID, int] = field(default_factory=dict)
+    checked: bool = False
+    """Whether outcomes, taken ids and e-mails were loaded; until then they are assumed absent."""
+    assumed: list[tuple[Kind, uuid.UUID]] = field(default_factory=list)
+    """Ids answered "absent" without being checked."""
 
     def outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         return self.outcomes.get(event_id)
 
     def exists(self, kind: Kind, row_id: uuid.UUID) -> bool:
-        if kind is Kind.INTERVIEW:
-            return row_id in self.interviews
-        return (kind, row_id) in self.existing
+        if row_id in self.existing[kind]:
+            return True
+        if kind is Kind.INTERVIEW and row_id in self.interviews:
+            return True
+        if not self.checked:
+            self.assumed.append((kind, row_id))
+        return False
+
+    def proven_by_write(self, changes: Changes) -> bool:
+        """Whether writing `changes` proves every "absent" this unchecked snapshot assumed.
+
+        Every event recorded goes into processed_events, every claimed id into its table and
+        every accepted e-mail into candidates, all under unique indexes: if the write succeeds,
+        none of them existed, so the plan is the one a checked snapshot gives. An id assumed
+        absent but not inserted (a candidate rejected for its e-mail after its id was looked up)
+        is not proven, and the batch must be planned against a checked snapshot instead.
+        """
+        return all(row_id in changes.claimed[kind] for kind, row_id in self.assumed)
+
+    def found_nothing(self) -> bool:
+        """Whether a checked snapshot found no outcome, taken id or e-mail."""
+        return not (self.outcomes or self.emails or any(self.existing.values()))
 
     def email_owner(self, email_key: str) -> uuid.UUID | None:
         return self.emails.get(email_key)
@@ -150,6 +168,7 @@ class _Refs:
     new_ids: dict[Kind, list[uuid.UUID]] = field(default_factory=lambda: {k: [] for k in Kind})
     emails: list[str] = field(default_factory=list)
     interviews: set[uuid.UUID] = field(default_factory=set)
+    """Interviews whose status the batch changes: read and locked."""
     sessions: set[uuid.UUID] = field(default_factory=set)
 
 
@@ -163,35 +182,50 @@ def _references(batch: Sequence[Event]) -> _Refs:
             refs.new_ids[new[0]].append(getattr(event, new[1]))
         if event.type == "candidate.registered":
             refs.emails.append(email_key(event.email))
-        elif event.type in {"interview.created", "interview.status_changed"}:
+        elif event.type == "interview.status_changed":
             refs.interviews.add(event.interview_id)
         elif event.type in {"chat.message.posted", "chat.reply.completed"}:
             refs.sessions.add(event.chat_session_id)
     return refs
 
 
-async def _load(conn: Any, batch: Sequence[Event]) -> _Snapshot:
-    refs = _references(batch)
+async def _load(conn: Any, refs: _Refs, *, checked: bool) -> _Snapshot:
+    """Lock and read what the batch changes; with `checked`, also what it must not duplicate."""
     snap = _Snapshot()
-    for row in await conn.fetch(sql.OUTCOMES, refs.events):
-        snap.outcomes[row["event_id"]] = _result(row)
-    if any(refs.new_ids[kind] for kind in _EXISTENCE_ORDER):
-        args = [refs.new_ids[kind] for kind in _EXISTENCE_ORDER]
-        snap.existing = {
-            (Kind(r["kind"]), r["id"]) for r in await conn.fetch(sql.EXISTING_IDS, *args)
-        }
-    if refs.emails:
-        snap.emails = {
-            r["email_lower"]: r["id"] for r in await conn.fetch(sql.EMAIL_OWNERS, refs.emails)
-        }
+    if checked:
+        await _check(conn, refs, snap)
     if refs.interviews:
-        rows = await conn.fetch(sql.LOCK_INTERVIEWS, sorted(refs.interviews))
-        snap.interviews = {r["id"]: _interview(r) for r in rows}
+        # Sorted like the lock order (UUIDs order by their integer value).
+        ids = sorted(refs.interviews, key=_uuid_int)
+        snap.interviews = {
+            r["id"]: _locked_interview(r) for r in await conn.fetch(sql.LOCK_INTERVIEWS, ids)
+        }
     if refs.sessions:
-        await conn.execute(sql.LOCK_CHAT_SESSIONS, sorted(refs.sessions))
+        await conn.execute(sql.LOCK_CHAT_SESSIONS, sorted(refs.sessions, key=_uuid_int))
         rows = await conn.fetch(sql.LAST_SEQUENCES, list(refs.sessions))
         snap.sequences = {r["session_id"]: r["last"] for r in rows}
     return snap
+
+
+async def _check(conn: Any, refs: _Refs, snap: _Snapshot) -> None:
+    """Load recorded outcomes, taken ids and registered e-mails into the snapshot."""
+    snap.checked = True
+    snap.assumed.clear()
+    if not refs.events:
+        return
+    args = [refs.new_ids[kind] for kind in Kind]
+    for kind, row_id, a, b in await conn.fetch(sql.SNAPSHOT, refs.events, *args, refs.emails):
+        if kind == "event":
+            snap.outcomes[row_id] = trusted(
+                ApplyResult, {"event_id": row_id, "outcome": Outcome(a), "reason": b}
+            )
+        elif kind == "email":
+            snap.emails[a] = row_id
+        else:
+            snap.existing[Kind(kind)].add(row_id)
+
+
+_uuid_int = operator.attrgetter("int")
 
 
 # --- writing a planned batch --------------------------------------------------------------------
@@ -324,6 +358,24 @@ def _interview(row: Row) -> Interview:
     return Interview.model_validate(dict(row))
 
 
+def _locked_interview(row: Row) -> Interview:
+    """An interview row as the rules read it: a row this store wrote, so not validated again."""
+    return trusted(
+        Interview,
+        {
+            "id": row["id"],
+            "candidate_id": row["candidate_id"],
+            "title": row["title"],
+            "question_ids": tuple(row["question_ids"]),
+            "status": InterviewStatus(row["status"]),
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "started_at": row["started_at"],
+            "completed_at": row["completed_at"],
+        },
+    )
+
+
 def _evaluation(row: Row) -> Evaluation:
     return Evaluation.model_validate(_decoded(row, "criteria", "explanation", "lineage", "usage"))
 
@@ -346,6 +398,8 @@ class PostgresStore:
     def __init__(self, pool: Any, *, health_timeout: float = 1.0) -> None:
         self._pool = pool
         self._health_timeout = health_timeout
+        self._optimistic = True
+        """Whether the next batch is first tried without lookups (see `apply`)."""
 
     @classmethod
     async def connect(
@@ -380,16 +434,36 @@ class PostgresStore:
     # --- write side --------------------------------------------------------------------------
 
     async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
-        """Apply a batch in one transaction, retrying it whole if a concurrent batch raced it."""
+        """Apply a batch in one transaction, retrying it whole if a concurrent batch raced it.
+
+        Most batches are new events creating new rows, so the first attempt does not look up
+        outcomes, taken ids and e-mails before writing: it plans as if none exist and lets the
+        unique indexes prove it while the rows are written (`_Snapshot.proven_by_write`). A unique
+        violation then means "something did exist": the batch is retried with the lookups, and
+        later batches keep doing the lookups until one finds nothing (a redelivered stream is
+        not attempted twice per batch). Both ways give the same outcomes; the first saves a round
+        trip and an index probe per event.
+        """
         if not events:
             return []
+        refs = _references(events)
         for attempt in range(_ATTEMPTS):
+            optimistic = attempt == 0 and self._optimistic
             try:
                 async with self._connection() as conn, conn.transaction():
-                    changes = plan_batch(await _load(conn, events), events)
+                    snap = await _load(conn, refs, checked=not optimistic)
+                    changes = plan_batch(snap, events)
+                    if not snap.checked and not snap.proven_by_write(changes):
+                        await _check(conn, refs, snap)
+                        changes = plan_batch(snap, events)
                     await _write(conn, changes)
+                if snap.checked:
+                    self._optimistic = snap.found_nothing()
                 return changes.results
-            except _RETRYABLE:
+            except _RETRYABLE as exc:
+                if optimistic and isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+                    self._optimistic = False  # retry at once, with the lookups
+                    continue
                 if attempt == _ATTEMPTS - 1:
                     raise
                 # Jittered back-off so racing batches do not collide again in lock-step.

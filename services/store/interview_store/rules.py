@@ -11,12 +11,13 @@ disagree about an outcome.
 from __future__ import annotations
 
 import math
+import types
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from enum import Enum, StrEnum
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar, Union, get_args, get_origin
 
 from interview_shared import events as ev
 from interview_shared.domain import ChatRole, InterviewStatus, can_transition
@@ -84,8 +85,7 @@ class AnswerRow:
     question_text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(NamedTuple):
     """An outcome to persist for `event_outcome`."""
 
     result: ApplyResult
@@ -109,6 +109,8 @@ class Changes:
     reports: dict[uuid.UUID, InterviewReport] = field(default_factory=dict)
     chat_sessions: list[ChatSession] = field(default_factory=list)
     chat_messages: list[ChatMessage] = field(default_factory=list)
+    claimed: dict[Kind, set[uuid.UUID]] = field(default_factory=lambda: {k: set() for k in Kind})
+    """The new row ids the batch takes, by kind: the rows it inserts."""
 
 
 def email_key(email: str) -> str:
@@ -162,6 +164,83 @@ def _storable(text: str) -> bool:
     return True
 
 
+def event_invalid_reason(event: BaseModel) -> str | None:
+    """`invalid_reason(event)`, walking only the fields whose type can hold text or a float.
+
+    A validated event's ids, timestamps, integers, enums and literals cannot hold a NUL byte or a
+    NaN, so they are skipped; the rest is walked in the same order as `invalid_reason` walks the
+    whole event (last field first), so the reason reported for an event with several problems is
+    the same.
+    """
+    names = _CHECKED.get(type(event))
+    if names is None:
+        names = _CHECKED[type(event)] = _fields_to_check(type(event))
+    values = event.__dict__
+    for name in names:
+        value = values[name]
+        if isinstance(value, str):
+            if not _storable(value):
+                return "invalid_text"
+        elif value is not None and (reason := invalid_reason(value)) is not None:
+            return reason
+    return None
+
+
+_CHECKED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _fields_to_check(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` that may hold text or a float, last field first."""
+    names = [name for name, info in model.model_fields.items() if not _inert(info.annotation)]
+    return tuple(reversed(names))
+
+
+def _inert(annotation: Any) -> bool:
+    """Whether every value of this type is storable: no free text, no float."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return invalid_reason(get_args(annotation)) is None
+    if origin in (Union, types.UnionType):
+        return all(_inert(arg) for arg in get_args(annotation))
+    if origin is tuple:
+        return all(_inert(arg) for arg in get_args(annotation) if arg is not Ellipsis)
+    if not isinstance(annotation, type) or origin is not None:
+        return False
+    if issubclass(annotation, Enum):
+        return invalid_reason([member.value for member in annotation]) is None
+    return issubclass(annotation, _SCALARS)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted(model: type[M], values: dict[str, Any]) -> M:
+    """A read model from values that are already valid and name every field.
+
+    The same object `model.model_construct(**values)` builds, without its per-field alias and
+    default handling, which cost more than the rest of planning an event. Only for values taken
+    from validated events, from another read model, or from rows this store wrote. Read models
+    are frozen, so instances of one model share one (never mutated) set of field names: one
+    object less per row for the garbage collector to visit.
+    """
+    record = _new(model)
+    _set(record, "__dict__", values)
+    fields = _ALL_FIELDS.get(model)
+    if fields is None or len(fields) != len(values):
+        fields = _ALL_FIELDS[model] = set(model.model_fields)
+        if fields != values.keys():
+            raise TypeError(f"{model.__name__} needs exactly its fields: {sorted(fields)}")
+    _set(record, "__pydantic_fields_set__", fields)
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
+_new = object.__new__
+_set = object.__setattr__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
 class _Planner:
     """Runs the rules over one batch, keeping the batch's own effects as an overlay."""
 
@@ -169,7 +248,7 @@ class _Planner:
         self.view = view
         self.changes = Changes()
         self.seen: dict[uuid.UUID, ApplyResult] = {}
-        self.new_ids: dict[Kind, set[uuid.UUID]] = {kind: set() for kind in Kind}
+        self.new_ids = self.changes.claimed
         self.emails: dict[str, uuid.UUID] = {}
         self.sequences: dict[uuid.UUID, int] = {}
         self.handlers: dict[str, Callable[[Any], str | None]] = {
@@ -192,19 +271,16 @@ class _Planner:
         return self.changes
 
     def one(self, event: ev.Event) -> ApplyResult:
+        event_id = event.event_id
         if event.type == "chat.reply.delta":
             # Deltas are for live streaming only; the completed reply carries the whole text.
-            return ApplyResult.model_construct(event_id=event.event_id, outcome=Outcome.APPLIED)
-        previous = self.seen.get(event.event_id) or self.view.outcome(event.event_id)
+            return _result(event_id, Outcome.APPLIED, None)
+        previous = self.seen.get(event_id) or self.view.outcome(event_id)
         if previous is not None:
-            return ApplyResult.model_construct(event_id=event.event_id, outcome=Outcome.DUPLICATE)
-        reason = invalid_reason(event) or self.handlers[event.type](event)
-        outcome = Outcome.APPLIED if reason is None else Outcome.REJECTED
-        # model_construct: the fields are known valid, and this runs once per event.
-        result = ApplyResult.model_construct(
-            event_id=event.event_id, outcome=outcome, reason=reason
-        )
-        self.seen[event.event_id] = result
+            return _result(event_id, Outcome.DUPLICATE, None)
+        reason = event_invalid_reason(event) or self.handlers[event.type](event)
+        result = _result(event_id, Outcome.APPLIED if reason is None else Outcome.REJECTED, reason)
+        self.seen[event_id] = result
         self.changes.recorded.append(Recorded(result, event.type))
         return result
 
@@ -213,10 +289,13 @@ class _Planner:
 
     def claim(self, kind: Kind, row_id: uuid.UUID) -> str | None:
         """Reserve a new row id, or say why it cannot be used."""
-        if self.exists(kind, row_id):
+        new_ids = self.new_ids[kind]
+        if row_id in new_ids or self.view.exists(kind, row_id):
             return "already_exists"
-        self.new_ids[kind].add(row_id)
+        new_ids.add(row_id)
         return None
+
+    # The read models below are built with `trusted`: every value comes from a validated event.
 
     def candidate_registered(self, event: ev.CandidateRegistered) -> str | None:
         if self.exists(Kind.CANDIDATE, event.candidate_id):
@@ -228,13 +307,16 @@ class _Planner:
         self.emails[key] = event.candidate_id
         at = utc(event.occurred_at)
         self.changes.candidates.append(
-            Candidate.model_construct(
-                id=event.candidate_id,
-                name=event.name,
-                email=event.email,
-                cv_path=event.cv_path,
-                created_at=at,
-                updated_at=at,
+            trusted(
+                Candidate,
+                {
+                    "id": event.candidate_id,
+                    "name": event.name,
+                    "email": event.email,
+                    "cv_path": event.cv_path,
+                    "created_at": at,
+                    "updated_at": at,
+                },
             )
         )
         return None
@@ -243,12 +325,15 @@ class _Planner:
         if (reason := self.claim(Kind.CV_ANALYSIS, event.analysis_id)) is not None:
             return reason
         self.changes.cv_analyses.append(
-            CvAnalysis.model_construct(
-                id=event.analysis_id,
-                candidate_id=event.candidate_id,
-                skills=dict(event.skills),
-                summary=event.summary,
-                created_at=utc(event.occurred_at),
+            trusted(
+                CvAnalysis,
+                {
+                    "id": event.analysis_id,
+                    "candidate_id": event.candidate_id,
+                    "skills": dict(event.skills),
+                    "summary": event.summary,
+                    "created_at": utc(event.occurred_at),
+                },
             )
         )
         return None
@@ -258,18 +343,21 @@ class _Planner:
             return reason
         at = utc(event.occurred_at)
         self.changes.questions.append(
-            Question.model_construct(
-                id=event.question_id,
-                text=event.text,
-                type=event.question_type,
-                difficulty=event.difficulty,
-                skills=tuple(event.skills),
-                tags=tuple(event.tags),
-                reference_answer=event.reference_answer,
-                key_points=tuple(event.key_points),
-                rubric=event.rubric,
-                created_at=at,
-                updated_at=at,
+            trusted(
+                Question,
+                {
+                    "id": event.question_id,
+                    "text": event.text,
+                    "type": event.question_type,
+                    "difficulty": event.difficulty,
+                    "skills": tuple(event.skills),
+                    "tags": tuple(event.tags),
+                    "reference_answer": event.reference_answer,
+                    "key_points": tuple(event.key_points),
+                    "rubric": event.rubric,
+                    "created_at": at,
+                    "updated_at": at,
+                },
             )
         )
         return None
@@ -279,16 +367,19 @@ class _Planner:
         if (reason := self.claim(Kind.INTERVIEW, event.interview_id)) is not None:
             return reason
         at = utc(event.occurred_at)
-        self.changes.interviews[event.interview_id] = Interview.model_construct(
-            id=event.interview_id,
-            candidate_id=event.candidate_id,
-            title=event.title,
-            question_ids=tuple(event.question_ids),
-            status=InterviewStatus.PREPARING,
-            created_at=at,
-            updated_at=at,
-            started_at=None,
-            completed_at=None,
+        self.changes.interviews[event.interview_id] = trusted(
+            Interview,
+            {
+                "id": event.interview_id,
+                "candidate_id": event.candidate_id,
+                "title": event.title,
+                "question_ids": tuple(event.question_ids),
+                "status": InterviewStatus.PREPARING,
+                "created_at": at,
+                "updated_at": at,
+                "started_at": None,
+                "completed_at": None,
+            },
         )
         self.changes.created_interviews.add(event.interview_id)
         return None
@@ -310,14 +401,17 @@ class _Planner:
         if (reason := self.claim(Kind.ANSWER, event.answer_id)) is not None:
             return reason
         at = utc(event.occurred_at)
-        answer = Answer.model_construct(
-            id=event.answer_id,
-            interview_id=event.interview_id,
-            question_id=event.question_id,
-            text=event.text,
-            submitted_at=at,
-            created_at=at,
-            evaluation=None,
+        answer = trusted(
+            Answer,
+            {
+                "id": event.answer_id,
+                "interview_id": event.interview_id,
+                "question_id": event.question_id,
+                "text": event.text,
+                "submitted_at": at,
+                "created_at": at,
+                "evaluation": None,
+            },
         )
         self.changes.answers.append(AnswerRow(answer, event.question.text))
         return None
@@ -326,35 +420,41 @@ class _Planner:
         if (reason := self.claim(Kind.EVALUATION, event.evaluation_id)) is not None:
             return reason
         self.changes.evaluations.append(
-            Evaluation.model_construct(
-                id=event.evaluation_id,
-                answer_id=event.answer_id,
-                interview_id=event.interview_id,
-                question_id=event.question_id,
-                outcome=event.outcome,
-                score=event.score,
-                criteria=tuple(event.criteria),
-                feedback=event.feedback,
-                unscorable_reason=event.unscorable_reason,
-                explanation=dict(event.explanation),
-                flags=tuple(event.flags),
-                lineage=event.lineage,
-                usage=event.usage,
-                created_at=utc(event.occurred_at),
+            trusted(
+                Evaluation,
+                {
+                    "id": event.evaluation_id,
+                    "answer_id": event.answer_id,
+                    "interview_id": event.interview_id,
+                    "question_id": event.question_id,
+                    "outcome": event.outcome,
+                    "score": event.score,
+                    "criteria": tuple(event.criteria),
+                    "feedback": event.feedback,
+                    "unscorable_reason": event.unscorable_reason,
+                    "explanation": dict(event.explanation),
+                    "flags": tuple(event.flags),
+                    "lineage": event.lineage,
+                    "usage": event.usage,
+                    "created_at": utc(event.occurred_at),
+                },
             )
         )
         return None
 
     def interview_evaluated(self, event: ev.InterviewEvaluated) -> str | None:
         # An upsert: a re-evaluation replaces the report (the evaluations keep the history).
-        self.changes.reports[event.interview_id] = InterviewReport.model_construct(
-            interview_id=event.interview_id,
-            overall_score=event.overall_score,
-            skills=tuple(event.skills),
-            strengths=tuple(event.strengths),
-            weaknesses=tuple(event.weaknesses),
-            rubric_versions=tuple(event.rubric_versions),
-            created_at=utc(event.occurred_at),
+        self.changes.reports[event.interview_id] = trusted(
+            InterviewReport,
+            {
+                "interview_id": event.interview_id,
+                "overall_score": event.overall_score,
+                "skills": tuple(event.skills),
+                "strengths": tuple(event.strengths),
+                "weaknesses": tuple(event.weaknesses),
+                "rubric_versions": tuple(event.rubric_versions),
+                "created_at": utc(event.occurred_at),
+            },
         )
         return None
 
@@ -362,10 +462,13 @@ class _Planner:
         if (reason := self.claim(Kind.CHAT_SESSION, event.chat_session_id)) is not None:
             return reason
         self.changes.chat_sessions.append(
-            ChatSession.model_construct(
-                id=event.chat_session_id,
-                interview_id=event.interview_id,
-                created_at=utc(event.occurred_at),
+            trusted(
+                ChatSession,
+                {
+                    "id": event.chat_session_id,
+                    "interview_id": event.interview_id,
+                    "created_at": utc(event.occurred_at),
+                },
             )
         )
         return None
@@ -389,16 +492,23 @@ class _Planner:
         sequence = self.sequences.get(session) or self.view.last_sequence(session)
         self.sequences[session] = sequence + 1
         self.changes.chat_messages.append(
-            ChatMessage.model_construct(
-                id=message_id,
-                session_id=session,
-                role=role,
-                content=content,
-                sequence=sequence + 1,
-                created_at=utc(event.occurred_at),
+            trusted(
+                ChatMessage,
+                {
+                    "id": message_id,
+                    "session_id": session,
+                    "role": role,
+                    "content": content,
+                    "sequence": sequence + 1,
+                    "created_at": utc(event.occurred_at),
+                },
             )
         )
         return None
+
+
+def _result(event_id: uuid.UUID, outcome: Outcome, reason: str | None) -> ApplyResult:
+    return trusted(ApplyResult, {"event_id": event_id, "outcome": outcome, "reason": reason})
 
 
 def plan_batch(view: StateView, batch: Sequence[ev.Event]) -> Changes:
@@ -408,12 +518,14 @@ def plan_batch(view: StateView, batch: Sequence[ev.Event]) -> Changes:
 
 def transition(current: Interview, status: InterviewStatus, at: datetime) -> Interview:
     """The interview after a legal status change at `at`."""
-    update: dict[str, Any] = {"status": status, "updated_at": at}
+    values = dict(current.__dict__)
+    values["status"] = status
+    values["updated_at"] = at
     if status is InterviewStatus.IN_PROGRESS:
-        update["started_at"] = at
+        values["started_at"] = at
     elif status is InterviewStatus.COMPLETED:
-        update["completed_at"] = at
-    return current.model_copy(update=update)
+        values["completed_at"] = at
+    return trusted(Interview, values)
 
 
 def newest_first(evaluation: Evaluation) -> tuple[datetime, uuid.UUID]:

@@ -12,23 +12,22 @@ from interview_store.query import ListRequest
 
 # --- apply: the snapshot a batch is planned against ---------------------------------------------
 
-OUTCOMES = """
-SELECT event_id, outcome, reason FROM processed_events WHERE event_id = ANY($1::uuid[])
-"""
-
-# One round trip for every "does this id exist" question a batch asks.
-EXISTING_IDS = """
-SELECT 'candidate' AS kind, id FROM candidates WHERE id = ANY($1::uuid[])
-UNION ALL SELECT 'cv_analysis', id FROM cv_analyses WHERE id = ANY($2::uuid[])
-UNION ALL SELECT 'question', id FROM questions WHERE id = ANY($3::uuid[])
-UNION ALL SELECT 'answer', id FROM answers WHERE id = ANY($4::uuid[])
-UNION ALL SELECT 'evaluation', id FROM evaluations WHERE id = ANY($5::uuid[])
-UNION ALL SELECT 'chat_session', id FROM chat_sessions WHERE id = ANY($6::uuid[])
-UNION ALL SELECT 'chat_message', id FROM chat_messages WHERE id = ANY($7::uuid[])
-"""
-
-EMAIL_OWNERS = """
-SELECT email_lower, id FROM candidates WHERE email_lower = ANY($1::text[])
+# Everything a batch's rules ask about, in one round trip: recorded outcomes (`event`), which new
+# row ids are taken (one kind per table) and which e-mails are registered (`email`, whose `a` is
+# the normalised e-mail). Interviews are asked about here only when the batch creates them; those
+# it changes are read and locked by LOCK_INTERVIEWS.
+SNAPSHOT = """
+SELECT 'event' AS kind, event_id AS id, outcome AS a, reason AS b
+FROM processed_events WHERE event_id = ANY($1::uuid[])
+UNION ALL SELECT 'candidate', id, NULL, NULL FROM candidates WHERE id = ANY($2::uuid[])
+UNION ALL SELECT 'cv_analysis', id, NULL, NULL FROM cv_analyses WHERE id = ANY($3::uuid[])
+UNION ALL SELECT 'question', id, NULL, NULL FROM questions WHERE id = ANY($4::uuid[])
+UNION ALL SELECT 'interview', id, NULL, NULL FROM interviews WHERE id = ANY($5::uuid[])
+UNION ALL SELECT 'answer', id, NULL, NULL FROM answers WHERE id = ANY($6::uuid[])
+UNION ALL SELECT 'evaluation', id, NULL, NULL FROM evaluations WHERE id = ANY($7::uuid[])
+UNION ALL SELECT 'chat_session', id, NULL, NULL FROM chat_sessions WHERE id = ANY($8::uuid[])
+UNION ALL SELECT 'chat_message', id, NULL, NULL FROM chat_messages WHERE id = ANY($9::uuid[])
+UNION ALL SELECT 'email', id, email_lower, NULL FROM candidates WHERE email_lower = ANY($10::text[])
 """
 
 # Row locks in id order: concurrent batches touching the same interviews queue instead of
