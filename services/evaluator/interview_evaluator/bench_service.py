@@ -1,6 +1,7 @@
 """End-to-end throughput of the evaluator service against a raw Kafka relay, on one broker.
 
-    uv run python -m interview_evaluator.bench_service [--answers N] [--bootstrap HOST:PORT]
+    uv run python -m interview_evaluator.bench_service [--answers N] [--batch-size B]
+        [--concurrency C] [--bootstrap HOST:PORT]
 
 Without `--bootstrap` a fresh local Kafka broker is started (`interview_localinfra.LocalKafka`)
 and stopped at the end. The same N generated `answer.submitted` events (realistic texts from the
@@ -8,10 +9,13 @@ golden development split when it is found, else synthesised) are pushed through 
 separate Python process started from scratch, so every one pays the same costs:
 
 * relay: a bare aiokafka consume -> produce loop with the evaluator's batch shape (poll up to
-  EVALUATOR_CONCURRENCY records with a 10 ms batch timeout, produce one message per record,
-  wait for the acknowledgements, then commit). The plumbing alone; no decode, no scoring.
+  `--batch-size` records, EVALUATOR_BATCH_SIZE's default unless given, with a 10 ms batch
+  timeout, produce one message per record, wait for the acknowledgements, then commit). The
+  plumbing alone; no decode, no scoring.
 * evaluator: the real service app (`create_app`) with the offline scorer and an in-memory read
-  side that holds no evaluations (a healthy, instant store).
+  side that holds no evaluations (a healthy, instant store), run with
+  EVALUATOR_BATCH_SIZE=`--batch-size` (the same as the relay) and
+  EVALUATOR_CONCURRENCY=`--concurrency`.
 * with `--http-store`, also `python -m interview_evaluator.main`, unmodified, whose store URL
   points at a closed port: the idempotency lookup fails and the answer is judged anyway.
 
@@ -373,12 +377,18 @@ def _orphan_guard() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv and sys.platform == "linux" else []
 
 
-def variants(bootstrap: str, concurrency: int, *, http_store: bool) -> list[Variant]:
-    """The relay baseline, the evaluator, and (`http_store`) the unmodified service entry point."""
+def variants(
+    bootstrap: str, batch_size: int, concurrency: int, *, http_store: bool
+) -> list[Variant]:
+    """The relay baseline, the evaluator, and (`http_store`) the unmodified service entry point.
+
+    The relay and the evaluators poll batches of the same size.
+    """
     me = [sys.executable, "-m", "interview_evaluator.bench_service"]
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "OPENAI_API_KEY": "",  # the offline scorer, whatever the caller's environment holds
+        "EVALUATOR_BATCH_SIZE": str(batch_size),
         "EVALUATOR_CONCURRENCY": str(concurrency),
         "EVALUATOR_PORT": str(_closed_port()),
         "LOG_LEVEL": "INFO",
@@ -389,7 +399,7 @@ def variants(bootstrap: str, concurrency: int, *, http_store: bool) -> list[Vari
             "relay",
             RELAY_IN,
             RELAY_OUT,
-            (*me, "--worker", "relay", "--bootstrap", bootstrap, "--concurrency", str(concurrency)),
+            (*me, "--worker", "relay", "--bootstrap", bootstrap, "--batch-size", str(batch_size)),
             {},
         ),
         Variant(
@@ -573,7 +583,15 @@ def in_process(events: Sequence[AnswerSubmitted]) -> InProcess:
     )
 
 
-def report(runs: Sequence[Run], local: InProcess, *, answers: int, source: str) -> str:
+def report(
+    runs: Sequence[Run],
+    local: InProcess,
+    *,
+    answers: int,
+    source: str,
+    batch_size: int,
+    concurrency: int,
+) -> str:
     """The result table as Markdown."""
     by_variant: dict[str, list[Run]] = {}
     for run in runs:
@@ -581,7 +599,8 @@ def report(runs: Sequence[Run], local: InProcess, *, answers: int, source: str) 
     relay = statistics.median(r.rate for r in by_variant["relay"])
     lines = [
         f"answers per run: {answers}; partitions in/out: {topics.ANSWERS.partitions}/"
-        f"{topics.EVALUATIONS.partitions}; cores: {os.cpu_count()}; texts: {source}",
+        f"{topics.EVALUATIONS.partitions}; batch size (relay and evaluator): {batch_size}; "
+        f"evaluator scoring concurrency: {concurrency}; cores: {os.cpu_count()}; texts: {source}",
         "",
         "| Worker | Runs (msgs/s) | Median msgs/s | vs relay | Worker CPU ms/msg | Worker CPU "
         "busy | Dead letters |",
@@ -620,9 +639,14 @@ async def bench(args: argparse.Namespace) -> None:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-eval-")))
         runs: list[Run] = []
         measured: list[AnswerSubmitted] = []
+        print(
+            f"batch size (relay and evaluator): {args.batch_size}; "
+            f"evaluator scoring concurrency: {args.concurrency}",
+            flush=True,
+        )
         for repeat in range(args.repeats):
             for index, variant in enumerate(
-                variants(bootstrap, args.concurrency, http_store=args.http_store)
+                variants(bootstrap, args.batch_size, args.concurrency, http_store=args.http_store)
             ):
                 # Fresh ids per run (the evaluator skips answers it has already judged), the
                 # same texts for every variant.
@@ -652,7 +676,16 @@ async def bench(args: argparse.Namespace) -> None:
                 )
                 runs.append(run)
     print()
-    print(report(runs, in_process(measured), answers=args.answers, source=source))
+    print(
+        report(
+            runs,
+            in_process(measured),
+            answers=args.answers,
+            source=source,
+            batch_size=args.batch_size,
+            concurrency=args.concurrency,
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -663,10 +696,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=200, help="untimed answers before each run")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each worker")
     parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=EvaluatorSettings.model_fields["evaluator_batch_size"].default,
+        help="records per polled batch, for the relay and the evaluator alike",
+    )
+    parser.add_argument(
         "--concurrency",
         type=int,
         default=EvaluatorSettings.model_fields["evaluator_concurrency"].default,
-        help="records per polled batch, for the relay and the evaluator",
+        help="the evaluator's concurrent scorer calls (EVALUATOR_CONCURRENCY)",
     )
     parser.add_argument(
         "--http-store",
@@ -678,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--worker", choices=("relay", "evaluator"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker == "relay":
-        asyncio.run(relay_worker(args.bootstrap, args.concurrency))
+        asyncio.run(relay_worker(args.bootstrap, args.batch_size))
     elif args.worker == "evaluator":
         asyncio.run(evaluator_worker())
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,6 +26,8 @@ EVALUATOR_VERSION = "0.1.0"
 STORE_RETRY_AFTER_S = 1.0
 """After the store fails to answer, how long idempotency lookups are skipped (judged again)."""
 log = get_logger(__name__)
+_LOOKUP = ListQuery(limit=100)  # immutable: built once, not per answer
+_stdlib_log = logging.getLogger(__name__)  # level checks: structlog formats before filtering
 
 
 def scoring_request(event: AnswerSubmitted) -> ScoringRequest:
@@ -66,6 +70,39 @@ def evaluated_event(event: AnswerSubmitted, result: ScoringResult) -> AnswerEval
     )
 
 
+class PublishTurn:
+    """Makes the answers of one batch, scored concurrently, publish in the batch's order.
+
+    Answer i waits until answer i-1 has handed its verdict to the producer (or given up), then
+    releases answer i+1 just before its own publish call. The release only schedules the next
+    answer: it runs after this one suspends, and the publish path (FastStream -> aiokafka
+    `send`) appends the record to the producer's buffer before its first suspension. The idempotent
+    producer keeps that order per partition, so verdicts for one interview keep their order,
+    while the acknowledgements are still awaited concurrently.
+    """
+
+    __slots__ = ("_mine", "_previous")
+
+    def __init__(self, previous: asyncio.Event | None, mine: asyncio.Event) -> None:
+        self._previous = previous
+        self._mine = mine
+
+    @classmethod
+    def chain(cls, size: int) -> list[PublishTurn]:
+        """One turn per answer of a batch, each following the one before."""
+        events = [asyncio.Event() for _ in range(size)]
+        return [cls(events[i - 1] if i else None, events[i]) for i in range(size)]
+
+    async def wait(self) -> None:
+        """Until the previous answer has published or given up."""
+        if self._previous is not None and not self._previous.is_set():
+            await self._previous.wait()
+
+    def release(self) -> None:
+        """Let the next answer publish (idempotent; call on every path)."""
+        self._mine.set()
+
+
 class AnswerEvaluator:
     """Scores answers once per (answer, scorer, rubric version) and publishes the result."""
 
@@ -77,8 +114,12 @@ class AnswerEvaluator:
         read: ReadSide | None,
         remember: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        concurrency: int | None = None,
     ) -> None:
         self._scorer = scorer
+        # Bounds concurrent scorer calls (an LLM judge's parallel requests), whatever the size
+        # of the polled batch. Held only while scoring, never while waiting to publish.
+        self._slots = asyncio.Semaphore(concurrency) if concurrency else None
         self._publisher = publisher
         self._read = read
         self._done: OrderedDict[tuple[str, str, str], None] = OrderedDict()
@@ -86,16 +127,34 @@ class AnswerEvaluator:
         self._clock = clock
         self._store_down_until = float("-inf")
 
-    async def evaluate(self, event: AnswerSubmitted) -> None:
-        """Score and publish, unless this answer was already judged by this scorer and rubric."""
+    async def evaluate(self, event: AnswerSubmitted, turn: PublishTurn | None = None) -> bool:
+        """Score and publish, unless this answer was already judged by this scorer and rubric.
+
+        Returns whether a verdict was published. With a `turn`, the publish waits for the
+        previous answer of the batch (see `PublishTurn`); the caller releases the turn when
+        this returns or raises.
+        """
         key = (str(event.answer_id), self._scorer.name, event.question.rubric.version)
         if key in self._done or await self._already_in_store(event):
             log.info("answer_already_evaluated", answer_id=key[0], scorer=key[1], rubric=key[2])
-            return
-        result = await self._scorer.score(scoring_request(event))
-        await self._publisher.publish(evaluated_event(event, result))
+            return False
+        request = scoring_request(event)
+        if self._slots is None:
+            result = await self._scorer.score(request)
+        else:
+            async with self._slots:
+                result = await self._scorer.score(request)
+        verdict = evaluated_event(event, result)
+        if turn is not None:
+            await turn.wait()
+            turn.release()  # the next answer runs only after this one's send (see PublishTurn)
+        await self._publisher.publish(verdict)
         self._remember_done(key)
-        log.info("answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score)
+        if _stdlib_log.isEnabledFor(logging.DEBUG):  # one INFO line per batch instead
+            log.debug(
+                "answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score
+            )
+        return True
 
     async def _already_in_store(self, event: AnswerSubmitted) -> bool:
         # A redelivery after a crash between publish and commit: the store may already hold the
@@ -107,7 +166,7 @@ class AnswerEvaluator:
             return False
         try:
             page = await self._read.list_evaluations(
-                ListQuery(limit=100), EvaluationFilter(answer_id=event.answer_id)
+                _LOOKUP, EvaluationFilter(answer_id=event.answer_id)
             )
         except StoreUnavailableError:
             self._store_down_until = self._clock() + STORE_RETRY_AFTER_S

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = ["UnscorableReason", "gate"]
 
@@ -118,7 +119,7 @@ def _normalise(text: str) -> str:
 
 def _is_too_short(text: str) -> bool:
     """Fewer than two letters or digits, unless it is a number ("1" answers "how many?")."""
-    alnum = _ALNUM.findall(text)
+    alnum = [match.group() for match, _ in zip(_ALNUM.finditer(text), range(2), strict=False)]
     if not alnum:
         # Only punctuation: short ones ("?", "-") are too short, long ones are gibberish.
         return len(text) <= 3
@@ -146,12 +147,15 @@ def _is_repetitive(tokens: list[str]) -> bool:
     return len({token.lower() for token in tokens}) == 1
 
 
+@lru_cache(maxsize=65536)
 def _is_wordlike(token: str) -> bool:
     """Could `token` be an English word or a technical abbreviation?
 
     Short tokens ("ptr", "std", "n") and camelCase identifiers ("bPtr") are always accepted, since
     abbreviations and code lack vowels. Other tokens must have a vowel, no run of six consonants,
     no character four times in a row and no four keys in a row of the keyboard ("asdf", "qwer").
+
+    Cached: a pure function of the token, and answers share most of their vocabulary.
     """
     if len(token) <= 3 or _MIXED_CASE.match(token):
         return True
@@ -171,6 +175,12 @@ def _has_keyboard_run(token: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
+def _question_words(question: str) -> frozenset[str]:
+    """`_content_words` of a question (cached: one question is asked of many candidates)."""
+    return frozenset(_content_words(question))
+
+
 def _content_words(text: str) -> set[str]:
     """Content words with a crude plural fold, so "pointers" restates "pointer"."""
     words = set()
@@ -186,9 +196,11 @@ def _copies_question(answer: str, question: str) -> bool:
 
     Short questions are left to the scorer: see `_MIN_QUESTION_WORDS`.
     """
-    question_words = _content_words(question)
+    question_words = _question_words(question)
+    if len(question_words) < _MIN_QUESTION_WORDS:
+        return False
     answer_words = _content_words(answer)
-    if len(question_words) < _MIN_QUESTION_WORDS or not answer_words:
+    if not answer_words:
         return False
     if answer_words - question_words:
         return False

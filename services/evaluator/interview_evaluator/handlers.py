@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage as KafkaStreamMessage
 from interview_shared import topics
 from interview_shared.domain import InterviewStatus
 from interview_shared.events import AnswerSubmitted, Event, InterviewStatusChanged
+from interview_shared.logging import get_logger
 from interview_shared.messaging import (
     CONSUMER_ACK_POLICY,
     EventProcessor,
@@ -21,16 +24,33 @@ from interview_shared.read_client import ReadSide
 from interview_shared.read_models import Outcome
 
 from interview_evaluator.aggregate import collect, summarise
-from interview_evaluator.evaluation import AnswerEvaluator
+from interview_evaluator.evaluation import AnswerEvaluator, PublishTurn
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 
 ANSWERS_ROLE = "evaluator"
 REPORTS_ROLE = "evaluator-reports"
+log = get_logger(__name__)
+
+
+async def _raw_records(message: KafkaStreamMessage) -> Any:
+    """Decoder of the answer subscriber: the polled records themselves, undecoded.
+
+    The handler needs the records (partition and offset, for dead letters), which FastStream
+    otherwise hands over only through `Context("message")`, a synchronous dependency that
+    fast_depends runs in a worker thread: one thread hand-off per polled batch.
+    """
+    return message.raw_message
 
 
 class AnswerBatchHandler:
     """Scores one polled batch concurrently; returns only when every answer is published or
-    dead-lettered, so the batch's offsets are committed after the work is durable."""
+    dead-lettered, so the batch's offsets are committed after the work is durable.
+
+    Verdicts are handed to the producer in the batch's order (`PublishTurn`), so verdicts for
+    one interview keep their order even when a judge finishes them out of order; their
+    acknowledgements are awaited together. How many answers are scored at once is the
+    evaluator's business (`AnswerEvaluator(concurrency=...)`), not the batch size's.
+    """
 
     def __init__(
         self,
@@ -48,20 +68,38 @@ class AnswerBatchHandler:
     async def handle_batch(self, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         """Score every record of the batch; raise RetryLater to have it redelivered."""
         await self._wait_for_breaker()
+        started = time.perf_counter()
+        turns = PublishTurn.chain(len(records))
+        published = [False] * len(records)
         results = await asyncio.gather(
-            *(self._processor.process(r, self._handle) for r in records), return_exceptions=True
+            *(self._one(r, turns[i], published, i) for i, r in enumerate(records)),
+            return_exceptions=True,
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        log.info(
+            "answer_batch_evaluated",
+            records=len(records),
+            published=sum(published),
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
 
-    async def _handle(self, event: Event) -> None:
-        if not isinstance(event, AnswerSubmitted):
-            return
+    async def _one(
+        self, record: ConsumerRecord[Any, Any], turn: PublishTurn, published: list[bool], i: int
+    ) -> None:
+        async def handle(event: Event) -> None:
+            if not isinstance(event, AnswerSubmitted):
+                return
+            try:
+                published[i] = await self._evaluator.evaluate(event, turn)
+            except CircuitOpenError as exc:
+                raise RetryLater(str(exc)) from exc
+
         try:
-            await self._evaluator.evaluate(event)
-        except CircuitOpenError as exc:
-            raise RetryLater(str(exc)) from exc
+            await self._processor.process(record, handle)
+        finally:
+            turn.release()  # skipped, dead-lettered or failed: the next answer may publish
 
     async def _wait_for_breaker(self) -> None:
         # While the endpoint keeps failing, stop consuming instead of dead-lettering everything.
@@ -123,11 +161,11 @@ def register_handlers(
         max_poll_interval_ms=max_poll_interval_ms,
         auto_offset_reset="earliest",
         ack_policy=CONSUMER_ACK_POLICY,
+        decoder=_raw_records,
         title="evaluator-answers",
         description="Scores answer.submitted and publishes answer.evaluated.",
     )
-    async def score_answers(message: KafkaMessage) -> None:
-        records = message.raw_message
+    async def score_answers(records: Any) -> None:
         # aiokafka's getmany gives a tuple, FastStream's TestKafkaBroker a list: accept both.
         batch = tuple(records) if isinstance(records, tuple | list) else (records,)
         await answers.handle_batch(batch)

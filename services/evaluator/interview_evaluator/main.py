@@ -53,7 +53,12 @@ def create_app(
     register_handlers(
         broker,
         answers=AnswerBatchHandler(
-            evaluator=AnswerEvaluator(scorer=active, publisher=publisher, read=reader),
+            evaluator=AnswerEvaluator(
+                scorer=active,
+                publisher=publisher,
+                read=reader,
+                concurrency=settings.evaluator_concurrency,
+            ),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
             processor=EventProcessor(
                 publisher=publisher, group=settings.consumer_group(ANSWERS_ROLE), max_attempts=1
@@ -71,7 +76,7 @@ def create_app(
             backoff_s=settings.consumer_retry_backoff_s,
         ),
         groups=(settings.consumer_group(ANSWERS_ROLE), settings.consumer_group(REPORTS_ROLE)),
-        batch_size=settings.evaluator_concurrency,
+        batch_size=settings.evaluator_batch_size,
         max_poll_interval_ms=settings.max_poll_interval_ms,
     )
     return create_service_app(

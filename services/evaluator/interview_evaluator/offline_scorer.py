@@ -213,16 +213,36 @@ def term_similarity(left: str, right: str) -> float:
     return dice if dice >= _MIN_FUZZY_SIMILARITY else 0.0
 
 
-def _best_match(term: str, candidates: Sequence[str]) -> tuple[float, str | None]:
-    """The candidate most similar to `term` and its similarity (0.0, None when none matches)."""
-    best, match = 0.0, None
-    for candidate in candidates:
+@dataclass(frozen=True)
+class _Candidates:
+    """Terms to match against, indexed for `_best_similarity`."""
+
+    exact: frozenset[str]
+    fuzzy: tuple[str, ...]  # the terms long enough for a fuzzy match, in order
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> _Candidates:
+        return cls(frozenset(terms), tuple(t for t in terms if len(t) >= _MIN_FUZZY_LENGTH))
+
+
+def _best_similarity(term: str, candidates: _Candidates) -> float:
+    """The highest `term_similarity` of `term` to any candidate (0.0 when none matches).
+
+    The same value as scanning every candidate, faster: a term present verbatim scores 1.0, the
+    maximum; otherwise only long terms can score above 0.0, against long candidates.
+    """
+    if term in candidates.exact:
+        return 1.0
+    if len(term) < _MIN_FUZZY_LENGTH:
+        return 0.0
+    best = 0.0
+    for candidate in candidates.fuzzy:
         similarity = term_similarity(term, candidate)
         if similarity > best:
-            best, match = similarity, candidate
+            best = similarity
             if best == 1.0:
                 break
-    return best, match
+    return best
 
 
 @dataclass(frozen=True)
@@ -285,36 +305,74 @@ def derive_key_points(reference_answer: str, question: str = "") -> tuple[str, .
     return tuple(phrases)
 
 
-def _match_key_point(
-    text: str, answer_terms: Sequence[str], question_terms: frozenset[str]
-) -> KeyPointMatch:
-    """Coverage of one key point by the answer's terms."""
-    terms = _unique(_demote(content_terms(text), question_terms))
+@lru_cache(maxsize=4096)
+def _question_terms(question: str) -> frozenset[str]:
+    """The question's content terms (cached: one question is asked of many candidates)."""
+    return frozenset(content_terms(question))
+
+
+@lru_cache(maxsize=16384)
+def _key_point_terms(text: str, question_terms: frozenset[str]) -> tuple[str, ...]:
+    """A key point's own terms: question terms demoted, repeats dropped (cached)."""
+    return tuple(_unique(_demote(content_terms(text), question_terms)))
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """What the scorer derives from a question and its reference material, once per question."""
+
+    question_terms: frozenset[str]
+    terms: tuple[str, ...]  # demoted, unique reference terms
+    candidates: _Candidates
+    word_of: dict[str, str]  # term -> the reference word it came from; never mutated
+    key_points: tuple[str, ...]
+    key_point_terms: tuple[tuple[str, ...], ...]
+
+
+@lru_cache(maxsize=4096)
+def _reference(question: str, reference: str, key_points: tuple[str, ...]) -> _Reference:
+    """Everything `extract_features` needs that does not depend on the answer (cached)."""
+    question_terms = _question_terms(question)
+    terms = tuple(_unique(_demote(content_terms(reference), question_terms)))
+    points = derive_key_points(reference, question) if not key_points else key_points
+    return _Reference(
+        question_terms=question_terms,
+        terms=terms,
+        candidates=_Candidates.of(terms),
+        # Explanations show words as the reference wrote them, not stems ("memory", not "memor").
+        word_of=dict(reversed(_terms_with_words(reference))),
+        key_points=points,
+        key_point_terms=tuple(_key_point_terms(point, question_terms) for point in points),
+    )
+
+
+def _match_key_point(text: str, terms: Sequence[str], answer: _Candidates) -> KeyPointMatch:
+    """Coverage of one key point (its own `terms`) by the answer's terms."""
     if not terms:
         return KeyPointMatch(text=text, coverage=0.0, found=False)
-    coverage = sum(_best_match(term, answer_terms)[0] for term in terms) / len(terms)
+    coverage = sum(_best_similarity(term, answer) for term in terms) / len(terms)
     return KeyPointMatch(text=text, coverage=coverage, found=coverage >= _KEY_POINT_FOUND)
 
 
 def _recall(
-    reference_terms: Sequence[str], answer_terms: Sequence[str]
+    reference_terms: Sequence[str], answer: _Candidates
 ) -> tuple[float, list[str], list[str]]:
     """Soft recall of the reference terms by the answer, with the terms matched and missed."""
     matched: list[str] = []
     missed: list[str] = []
     total = 0.0
     for term in reference_terms:
-        similarity, _ = _best_match(term, answer_terms)
+        similarity = _best_similarity(term, answer)
         total += similarity
         (matched if similarity > 0 else missed).append(term)
     return (total / len(reference_terms) if reference_terms else 0.0), matched, missed
 
 
-def _precision(answer_terms: Sequence[str], reference_terms: Sequence[str]) -> float:
+def _precision(answer_terms: Sequence[str], reference: _Candidates) -> float:
     """Soft precision: how much of the answer's own content the reference supports."""
     if not answer_terms:
         return 0.0
-    return sum(_best_match(term, reference_terms)[0] for term in answer_terms) / len(answer_terms)
+    return sum(_best_similarity(term, reference) for term in answer_terms) / len(answer_terms)
 
 
 def extract_features(
@@ -328,24 +386,26 @@ def extract_features(
     With no reference answer the key points stand in for it, and the reverse.
     """
     reference = reference_answer if reference_answer.strip() else " . ".join(key_points)
-    question_terms = frozenset(content_terms(question))
-    answer_all = _unique(content_terms(answer))
-    answer_own = [term for term in answer_all if term not in question_terms]
-    reference_terms = _unique(_demote(content_terms(reference), question_terms))
-    # Explanations show words as the reference wrote them, not stems ("memory", not "memor").
-    word_of = dict(reversed(_terms_with_words(reference)))
+    ref = _reference(question, reference, tuple(key_points))
+    word_of = ref.word_of
+    answer_terms = content_terms(answer)
+    answer_all = _unique(answer_terms)
+    matchable = _Candidates.of(answer_all)
+    answer_own = [term for term in answer_all if term not in ref.question_terms]
 
-    recall, matched, missed = _recall(reference_terms, answer_all)
-    precision = _precision(answer_own, reference_terms)
+    recall, matched, missed = _recall(ref.terms, matchable)
+    precision = _precision(answer_own, ref.candidates)
 
     derived = not key_points
-    points = derive_key_points(reference, question) if derived else tuple(key_points)
-    matches = tuple(_match_key_point(point, answer_all, question_terms) for point in points)
+    matches = tuple(
+        _match_key_point(point, terms, matchable)
+        for point, terms in zip(ref.key_points, ref.key_point_terms, strict=True)
+    )
     coverage = sum(m.coverage for m in matches) / len(matches) if matches else recall
     return AnswerFeatures(
         recall=recall,
         precision=precision,
-        length=math.log1p(len(content_terms(answer))),
+        length=math.log1p(len(answer_terms)),
         key_point_coverage=coverage,
         key_points=matches,
         key_points_derived=derived,
@@ -436,6 +496,7 @@ _COMPLETENESS_WORDS = frozenset({"completeness", "complete", "coverage", "thorou
 _CORRECTNESS_WORDS = frozenset({"correctness", "correct", "accuracy", "accurate", "relevance"})
 
 
+@lru_cache(maxsize=1024)
 def _criterion_kind(name: str) -> str:
     """'completeness', 'correctness' or 'overall' for a rubric criterion name."""
     words = set(re.findall(r"[a-z]+", name.lower()))
