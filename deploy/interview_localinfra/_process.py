@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 # How often to look at a child process while waiting for it; short because start-up and
 # shutdown are measured in tenths of a second for Postgres.
@@ -108,3 +109,34 @@ async def terminate(
     proc.kill()
     # SIGKILL cannot be ignored; the bounded wait only guards against an unkillable D-state.
     await wait_for_exit(proc, 10.0)
+
+
+class LocalServer:
+    """A server run as a child process: `async with` starts it, then stops it and removes its
+    files. Subclasses implement `start`, `stop` and `cleanup`."""
+
+    async def start(self) -> None:
+        """Start the server and wait until it is ready."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Stop the server; its files stay until `cleanup`."""
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Delete what the server wrote, if this object created the directory."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        """Start the server; on failure remove what was created."""
+        try:
+            await self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Stop the server and remove its data."""
+        await self.stop()
+        self.cleanup()

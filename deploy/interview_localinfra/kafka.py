@@ -19,14 +19,14 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from interview_localinfra._process import (
     POLL_INTERVAL_S,
+    LocalServer,
     ServiceStartError,
     free_port,
     log_tail,
@@ -185,7 +185,7 @@ async def broker_ready(bootstrap_servers: str) -> bool:
     return bool(cluster.get("brokers"))
 
 
-class LocalKafka:
+class LocalKafka(LocalServer):
     """One KRaft broker+controller JVM on 127.0.0.1, with its data in a private directory.
 
     Use ``async with LocalKafka() as kafka: kafka.bootstrap_servers``, or call ``start()``,
@@ -296,25 +296,6 @@ class LocalKafka:
         """Delete the work directory if this object created it. Call after ``stop()``."""
         if self._owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    async def __aenter__(self) -> Self:
-        """Start the broker; on failure remove what was created."""
-        try:
-            await self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the broker and remove its data."""
-        await self.stop()
-        self.cleanup()
 
     def _classpath(self) -> str:
         # The JVM expands "dir/*" to every jar in dir, as the tarball's scripts rely on.

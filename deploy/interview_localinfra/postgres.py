@@ -14,14 +14,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from interview_localinfra._process import (
     POLL_INTERVAL_S,
+    LocalServer,
     MissingToolError,
     ServiceStartError,
     free_port,
@@ -109,7 +109,7 @@ async def drop_database(server_dsn: str, database: str) -> None:
         await conn.close()
 
 
-class LocalPostgres:
+class LocalPostgres(LocalServer):
     """One postmaster on 127.0.0.1 with trust auth, its data and unix socket in a temp directory.
 
     ``stop(mode)`` and ``start()`` may be repeated on the same data directory, e.g. to simulate a
@@ -203,25 +203,6 @@ class LocalPostgres:
         """Delete the directory if this object created it. Call after ``stop()``."""
         if self._owns_basedir:
             shutil.rmtree(self.basedir, ignore_errors=True)
-
-    async def __aenter__(self) -> Self:
-        """Start the server; on failure remove what was created."""
-        try:
-            await self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server and remove its data."""
-        await self.stop("fast")
-        self.cleanup()
 
     def _prepare_basedir(self) -> None:
         # mkdtemp makes 0700 root-owned dirs; the postgres user must enter and own it.
