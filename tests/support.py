@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from interview_shared.events import EventEnvelope, encode_event
 from interview_shared.read_models import ApplyResult
 from interview_shared.topics import Topic
 
@@ -85,3 +87,35 @@ async def commit_group_at_end(bootstrap: str, group: str, *topics: Topic) -> Non
         await consumer.commit(dict(await consumer.end_offsets(partitions)))
     finally:
         await consumer.stop()
+
+
+def consumer_record(
+    *,
+    topic: str,
+    value: bytes | None,
+    key: bytes | None = None,
+    partition: int = 0,
+    offset: int = 0,
+    timestamp: int = 0,
+) -> ConsumerRecord[Any, Any]:
+    """A record as aiokafka hands it to a consumer, for tests of handlers."""
+    return ConsumerRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        timestamp=timestamp,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key or b""),
+        serialized_value_size=len(value or b""),
+        headers=(),
+    )
+
+
+def event_record(event: EventEnvelope, *, offset: int = 0) -> ConsumerRecord[Any, Any]:
+    """The record of `event` on its catalogue topic, keyed as a producer would key it."""
+    return consumer_record(
+        topic=event.topic.name, value=encode_event(event), key=event.key.encode(), offset=offset
+    )

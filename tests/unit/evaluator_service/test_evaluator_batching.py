@@ -21,10 +21,10 @@ from interview_shared.events import (
     AnswerSubmitted,
     QuestionSnapshot,
     decode_event,
-    encode_event,
 )
 from interview_shared.messaging import EventProcessor, EventPublisher
 from pydantic import ValidationError
+from support import event_record
 
 
 class Recorder:
@@ -90,20 +90,7 @@ def answer(interview_id: uuid.UUID) -> AnswerSubmitted:
 
 
 def record(event: AnswerSubmitted, offset: int) -> ConsumerRecord[Any, Any]:
-    value, key = encode_event(event), event.key.encode()
-    return ConsumerRecord(
-        topic=topics.ANSWERS.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=(),
-    )
+    return event_record(event, offset=offset)
 
 
 def handler(recorder: Recorder, scorer: OfflineScorer, concurrency: int) -> AnswerBatchHandler:

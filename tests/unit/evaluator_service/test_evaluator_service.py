@@ -48,6 +48,7 @@ from interview_shared.read_models import (
 )
 from interview_store.memory import MemoryStore
 from pydantic import ValidationError
+from support import event_record
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -395,20 +396,7 @@ def test_an_interview_without_scores_has_no_overall_score() -> None:
 
 
 def consumer_record(event: AnswerSubmitted, offset: int = 0) -> ConsumerRecord[Any, Any]:
-    value, key = encode_event(event), event.key.encode()
-    return ConsumerRecord(
-        topic=topics.ANSWERS.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=(),
-    )
+    return event_record(event, offset=offset)
 
 
 def batch_handler(

@@ -19,6 +19,7 @@ from interview_shared.messaging import (
     PermanentError,
     RetryLater,
 )
+from support import consumer_record
 
 GROUP = "test-group"
 
@@ -66,18 +67,13 @@ class Handler:
 def record(
     value: bytes | None, *, key: bytes | None = b"key-1", offset: int = 42
 ) -> ConsumerRecord[Any, Any]:
-    return ConsumerRecord(
+    return consumer_record(
         topic=topics.CANDIDATES.name,
+        value=value,
+        key=key,
         partition=2,
         offset=offset,
         timestamp=1_700_000_000_000,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key or b""),
-        serialized_value_size=len(value or b""),
-        headers=(),
     )
 
 

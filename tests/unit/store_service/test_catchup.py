@@ -6,22 +6,11 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 from interview_store.catchup import CatchUp
+from support import consumer_record
 
 
 def record(topic: str, partition: int, offset: int) -> ConsumerRecord[Any, Any]:
-    return ConsumerRecord(
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=None,
-        value=b"",
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=0,
-        headers=(),
-    )
+    return consumer_record(topic=topic, partition=partition, offset=offset, value=b"")
 
 
 def test_done_only_when_every_partition_reached_its_target() -> None:
