@@ -72,7 +72,7 @@ from interview_shared.read_models import (
     QuestionFilter,
 )
 
-from interview_evaluator.cli import default_golden_path, load_golden
+from interview_evaluator.agreement import default_golden_path, load_golden
 from interview_evaluator.evaluation import evaluated_event, scoring_request
 from interview_evaluator.offline_scorer import OfflineScorer
 from interview_evaluator.settings import EvaluatorSettings

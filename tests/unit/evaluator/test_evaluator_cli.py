@@ -7,7 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
-from interview_evaluator.cli import app, pearson, rmse, spearman, token_f1
+from interview_evaluator.agreement import pearson, rmse, spearman, token_f1
+from interview_evaluator.cli import app
 from scipy import stats
 from typer.testing import CliRunner
 

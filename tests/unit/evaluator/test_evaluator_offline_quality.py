@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from interview_evaluator.cli import (
+from interview_evaluator.agreement import (
     GoldenItem,
     cross_validate,
     golden_features,
