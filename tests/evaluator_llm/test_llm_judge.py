@@ -9,12 +9,8 @@ from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAIServer, Reply, completion, criterion, error, verdict
-from interview_evaluator.openai_judge import (
-    JudgeOutputError,
-    OpenAIJudge,
-    detect_injection,
-    prompt_hash,
-)
+from interview_evaluator.judge_prompt import detect_injection, prompt_hash
+from interview_evaluator.openai_judge import JudgeOutputError, OpenAIJudge
 from interview_evaluator.scoring import Criterion, Outcome, Rubric, ScoringRequest
 
 JudgeFactory = Callable[..., OpenAIJudge]  # the `make_judge` fixture
