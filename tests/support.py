@@ -12,8 +12,27 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from interview_shared.events import EventEnvelope, encode_event
-from interview_shared.read_models import ApplyResult
+from interview_shared.read_models import (
+    Answer,
+    AnswerFilter,
+    ApplyResult,
+    Candidate,
+    ChatMessage,
+    ChatSession,
+    CvAnalysis,
+    Evaluation,
+    EvaluationFilter,
+    Interview,
+    InterviewFilter,
+    InterviewLogEntry,
+    InterviewReport,
+    ListQuery,
+    Page,
+    Question,
+    QuestionFilter,
+)
 from interview_shared.topics import Topic
+from interview_store.port import Store
 
 
 async def eventually(
@@ -26,18 +45,67 @@ async def eventually(
 
 
 class StoreReadSide:
-    """`ReadSide` over a store object in this process (the HTTP hop left out)."""
+    """The `ReadSide` port over a store in this process: the store's read API minus HTTP.
 
-    def __init__(self, store: Any) -> None:
-        self._store = store
+    `store` may be swapped between tests that share one app.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def healthy(self) -> bool:
+        return await self.store.healthy()
 
     async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        """The recorded outcome; in-process application is synchronous, so no waiting."""
-        outcome: ApplyResult | None = await self._store.event_outcome(event_id)
-        return outcome
+        # The memory store applies synchronously inside publish: nothing to wait for.
+        return await self.store.event_outcome(event_id)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
+        return await self.store.get_candidate(candidate_id)
+
+    async def get_candidate_by_email(self, email: str) -> Candidate | None:
+        return await self.store.get_candidate_by_email(email)
+
+    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
+        return await self.store.list_candidates(query)
+
+    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
+        return await self.store.list_cv_analyses(candidate_id)
+
+    async def get_question(self, question_id: uuid.UUID) -> Question | None:
+        return await self.store.get_question(question_id)
+
+    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
+        return await self.store.list_questions(query, filters)
+
+    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
+        return await self.store.get_interview(interview_id)
+
+    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
+        return await self.store.list_interviews(query, filters)
+
+    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
+        return await self.store.interview_log(interview_id)
+
+    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
+        return await self.store.get_interview_report(interview_id)
+
+    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
+        return await self.store.get_answer(answer_id)
+
+    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
+        return await self.store.list_answers(query, filters)
+
+    async def list_evaluations(
+        self, query: ListQuery, filters: EvaluationFilter
+    ) -> Page[Evaluation]:
+        return await self.store.list_evaluations(query, filters)
+
+    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
+        return await self.store.get_chat_session(session_id)
+
+    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
+        return await self.store.list_chat_messages(session_id)
 
 
 @asynccontextmanager

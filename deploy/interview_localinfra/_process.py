@@ -112,8 +112,20 @@ async def terminate(
 
 
 class LocalServer:
-    """A server run as a child process: `async with` starts it, then stops it and removes its
-    files. Subclasses implement `start`, `stop` and `cleanup`."""
+    """A server run as a child process (`_proc`): `async with` starts it, then stops it and
+    removes its files. Subclasses implement `start`, `stop` and `cleanup`."""
+
+    _proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The server process's pid while it runs."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def rss_bytes(self) -> int | None:
+        """The server process's resident memory (not its children's), or None when stopped."""
+        pid = self.pid
+        return rss_bytes(pid) if pid is not None else None
 
     async def start(self) -> None:
         """Start the server and wait until it is ready."""

@@ -32,7 +32,6 @@ from interview_localinfra._process import (
     log_tail,
     orphan_guard,
     require_tool,
-    rss_bytes,
     terminate,
 )
 
@@ -239,16 +238,6 @@ class LocalKafka(LocalServer):
     def log_path(self) -> Path:
         """The broker's stdout/stderr (Log4j2 console output)."""
         return self.workdir / "kafka.log"
-
-    @property
-    def pid(self) -> int | None:
-        """The JVM's pid while it runs."""
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
-
-    def rss_bytes(self) -> int | None:
-        """The JVM's resident memory, or None when it is not running."""
-        pid = self.pid
-        return rss_bytes(pid) if pid is not None else None
 
     def properties(self) -> dict[str, str]:
         """The complete server.properties for this broker."""

@@ -27,7 +27,6 @@ from interview_localinfra._process import (
     free_port,
     log_tail,
     orphan_guard,
-    rss_bytes,
     terminate,
 )
 
@@ -163,16 +162,6 @@ class LocalPostgres(LocalServer):
     def log_path(self) -> Path:
         """The server's stderr."""
         return self.basedir / "postgres.log"
-
-    @property
-    def pid(self) -> int | None:
-        """The postmaster's pid while it runs."""
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
-
-    def rss_bytes(self) -> int | None:
-        """The postmaster's resident memory (not its backends'), or None when stopped."""
-        pid = self.pid
-        return rss_bytes(pid) if pid is not None else None
 
     async def start(self) -> None:
         """initdb on first start, launch the postmaster, wait for connections, create the DB."""

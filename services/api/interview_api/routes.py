@@ -104,12 +104,12 @@ CorrelationDep = Annotated[str, Depends(correlation_id)]
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 
-def _created(written: Written, resource: Any, response: Response) -> Any:
-    """201 with the resource once the store has applied the write, else 202 with its id."""
+def _created(written: Written, resource: Any, response: Response, *, status: int = 201) -> Any:
+    """`status` with the resource once the store has applied the write, else 202 with its id."""
     if not written.applied or resource is None:
         response.status_code = 202
         return Accepted(id=written.id, event_id=written.event_id)
-    response.status_code = 201
+    response.status_code = status
     return resource
 
 
@@ -234,10 +234,7 @@ async def change_interview_status(
     """Move an interview PREPARING -> READY -> IN_PROGRESS -> COMPLETED (or CANCELLED); 409 if
     the transition is not allowed."""
     written = await commands.change_status(interview_id, body.status, cid)
-    resource = _created(written, await read.get_interview(interview_id), response)
-    if response.status_code == 201:
-        response.status_code = 200
-    return resource
+    return _created(written, await read.get_interview(interview_id), response, status=200)
 
 
 @router.get("/interviews/{interview_id}/log", tags=["interviews"])
@@ -273,9 +270,7 @@ async def submit_answer(
     """Answer one of the interview's questions (only while IN_PROGRESS). Scoring is
     asynchronous: `evaluation` stays null until the evaluator has scored it."""
     written = await commands.submit_answer(interview_id, body, cid)
-    resource = _created(written, await read.get_answer(written.id), response)
-    response.status_code = 202
-    return resource
+    return _created(written, await read.get_answer(written.id), response, status=202)
 
 
 @router.get("/interviews/{interview_id}/answers", tags=["answers"])

@@ -22,7 +22,6 @@ from interview_evaluator.handlers import (
 )
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.offline_scorer import OfflineScorer
-from interview_evaluator.openai_judge import OpenAIJudge
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.settings import EvaluatorSettings
 
@@ -63,7 +62,7 @@ def create_app(
             processor=EventProcessor(
                 publisher=publisher, group=settings.consumer_group(ANSWERS_ROLE), max_attempts=1
             ),
-            breaker=judge.breaker if isinstance(judge, OpenAIJudge) else None,
+            breaker=judge.breaker if judge is not None else None,
             pause_s=min(settings.judge_breaker_reset_s, settings.max_poll_interval_ms / 4000),
         ),
         completions=CompletionHandler(

@@ -30,91 +30,17 @@ from interview_shared.events import (
 )
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import (
-    Answer,
-    AnswerFilter,
-    ApplyResult,
     Candidate,
-    ChatMessage,
-    ChatSession,
-    CvAnalysis,
-    Evaluation,
-    EvaluationFilter,
-    Interview,
-    InterviewFilter,
-    InterviewLogEntry,
-    InterviewReport,
     ListQuery,
     Outcome,
-    Page,
-    Question,
-    QuestionFilter,
     StoreUnavailableError,
 )
 from interview_store.memory import MemoryStore
+from interview_store.port import Store
+from support import StoreReadSide
 
 API = "/api/v1"
 Json = dict[str, Any]
-
-
-class LocalReadSide:
-    """The `ReadSide` port over a `MemoryStore` in this process: the store's read API minus HTTP."""
-
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
-
-    async def healthy(self) -> bool:
-        return await self.store.healthy()
-
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        # The memory store applies synchronously inside publish: nothing to wait for.
-        return await self.store.event_outcome(event_id)
-
-    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
-        return await self.store.get_candidate(candidate_id)
-
-    async def get_candidate_by_email(self, email: str) -> Candidate | None:
-        return await self.store.get_candidate_by_email(email)
-
-    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
-        return await self.store.list_candidates(query)
-
-    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
-        return await self.store.list_cv_analyses(candidate_id)
-
-    async def get_question(self, question_id: uuid.UUID) -> Question | None:
-        return await self.store.get_question(question_id)
-
-    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
-        return await self.store.list_questions(query, filters)
-
-    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
-        return await self.store.get_interview(interview_id)
-
-    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
-        return await self.store.list_interviews(query, filters)
-
-    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
-        return await self.store.interview_log(interview_id)
-
-    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
-        return await self.store.get_interview_report(interview_id)
-
-    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
-        return await self.store.get_answer(answer_id)
-
-    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
-        return await self.store.list_answers(query, filters)
-
-    async def list_evaluations(
-        self, query: ListQuery, filters: EvaluationFilter
-    ) -> Page[Evaluation]:
-        return await self.store.list_evaluations(query, filters)
-
-    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
-        return await self.store.get_chat_session(session_id)
-
-    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
-        return await self.store.list_chat_messages(session_id)
 
 
 @dataclass(frozen=True)
@@ -131,7 +57,7 @@ class Published:
 class Pipeline:
     """A `RawPublisher` that records every event and (unless `apply` is off) stores it."""
 
-    store: MemoryStore
+    store: Store
     apply: bool = True
     published: list[Published] = field(default_factory=list)
 
@@ -161,7 +87,7 @@ class Gateway:
     store: MemoryStore
 
 
-def pipeline_over(read: LocalReadSide) -> Pipeline:
+def pipeline_over(read: StoreReadSide) -> Pipeline:
     """A publisher applying to the same store the read side reads."""
     return Pipeline(read.store)
 
@@ -182,16 +108,16 @@ async def running_gateway(
 
 
 @pytest.fixture(scope="module")
-async def shared_gateway() -> AsyncIterator[tuple[httpx.AsyncClient, LocalReadSide, Pipeline]]:
+async def shared_gateway() -> AsyncIterator[tuple[httpx.AsyncClient, StoreReadSide, Pipeline]]:
     # One app for the module: FastAPI builds each app's routes on its first request (~0.3 s).
-    read = LocalReadSide(MemoryStore())
+    read = StoreReadSide(MemoryStore())
     pipeline = pipeline_over(read)
     async with running_gateway(read=read, pipeline=pipeline) as client:
         yield client, read, pipeline
 
 
 @pytest.fixture
-def gw(shared_gateway: tuple[httpx.AsyncClient, LocalReadSide, Pipeline]) -> Gateway:
+def gw(shared_gateway: tuple[httpx.AsyncClient, StoreReadSide, Pipeline]) -> Gateway:
     """The shared gateway over a fresh, empty store."""
     client, read, pipeline = shared_gateway
     read.store = pipeline.store = MemoryStore()
@@ -308,7 +234,7 @@ async def test_a_taken_email_is_refused_whatever_its_case(gw: Gateway) -> None:
 
 
 async def test_the_store_has_the_last_word_on_a_racing_registration() -> None:
-    class StaleReadSide(LocalReadSide):
+    class StaleReadSide(StoreReadSide):
         """A read side that has not yet seen the other writer's registration."""
 
         async def get_candidate_by_email(self, email: str) -> Candidate | None:
@@ -699,7 +625,7 @@ async def test_a_chat_session_about_an_unknown_interview_is_404(gw: Gateway) -> 
 
 
 async def test_an_unreachable_store_is_a_503() -> None:
-    class DownReadSide(LocalReadSide):
+    class DownReadSide(StoreReadSide):
         async def get_interview(self, interview_id: uuid.UUID) -> None:
             raise StoreUnavailableError("store read API unreachable: ConnectError")
 
@@ -714,7 +640,7 @@ async def test_an_unreachable_store_is_a_503() -> None:
 
 
 async def test_an_unexpected_error_is_a_500_that_leaks_nothing() -> None:
-    class BrokenReadSide(LocalReadSide):
+    class BrokenReadSide(StoreReadSide):
         async def get_candidate(self, candidate_id: uuid.UUID) -> None:
             raise RuntimeError("password=hunter2 at db-7.internal")
 
@@ -776,7 +702,7 @@ async def test_the_liveness_probe_answers(gw: Gateway) -> None:
 
 
 async def test_readiness_reports_an_unhealthy_store() -> None:
-    class SickReadSide(LocalReadSide):
+    class SickReadSide(StoreReadSide):
         async def healthy(self) -> bool:
             return False
 
