@@ -249,6 +249,42 @@ class ChatReplyCompleted(EventEnvelope):
     deltas: int = Field(ge=0)
 
 
+class InterviewState(BaseModel):
+    """An interview as the store holds it right after applying an event (for projections)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    interview_id: uuid.UUID
+    candidate_id: uuid.UUID
+    title: str
+    question_ids: tuple[uuid.UUID, ...]
+    status: InterviewStatus
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class OutcomeRecorded(EventEnvelope):
+    """The store applied (or rejected, or had already applied) one command event.
+
+    Published after the store's transaction commits and before its offsets are committed, so
+    every event the store keeps has an outcome on the log (at least once). Writers wait on it
+    for read-your-writes, SSE sends a frame once it is seen, and projections follow the state
+    it carries instead of asking the store.
+    """
+
+    topic: ClassVar[topics.Topic] = topics.OUTCOMES
+    type: Literal["store.outcome_recorded"] = "store.outcome_recorded"
+    subject_event_id: uuid.UUID
+    subject_type: str
+    subject_key: str
+    outcome: Literal["applied", "duplicate", "rejected"]
+    reason: str | None = None
+    interview: InterviewState | None = None
+    """The interview after the event, for interview.created and interview.status_changed."""
+
+
 Event = Annotated[
     CandidateRegistered
     | CvAnalyzed
@@ -261,7 +297,8 @@ Event = Annotated[
     | ChatSessionStarted
     | ChatMessagePosted
     | ChatReplyDelta
-    | ChatReplyCompleted,
+    | ChatReplyCompleted
+    | OutcomeRecorded,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

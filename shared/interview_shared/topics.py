@@ -17,6 +17,8 @@ class PartitionKey(StrEnum):
     QUESTION_ID = "question_id"
     INTERVIEW_ID = "interview_id"
     CHAT_SESSION_ID = "chat_session_id"
+    SUBJECT_KEY = "subject_key"
+    """The key of the event an outcome is about, so outcomes keep their aggregate's order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,12 @@ CHAT_REPLIES = Topic(
     6,
     "chat.reply.delta, chat.reply.completed",
 )
+OUTCOMES = Topic(
+    "interview.outcomes.v1",
+    PartitionKey.SUBJECT_KEY,
+    6,
+    "store.outcome_recorded: what the store did with each command event it applied",
+)
 DEAD_LETTER = Topic(
     "interview.dead-letter.v1",
     PartitionKey.INTERVIEW_ID,
@@ -77,4 +85,6 @@ DOMAIN_TOPICS: tuple[Topic, ...] = (
     CHAT_MESSAGES,
     CHAT_REPLIES,
 )
-ALL_TOPICS: tuple[Topic, ...] = (*DOMAIN_TOPICS, DEAD_LETTER)
+# The outcomes topic is not a domain topic: the store writes it and does not read it back, and a
+# store rebuilt from the log ignores it (outcomes are derived from the domain topics).
+ALL_TOPICS: tuple[Topic, ...] = (*DOMAIN_TOPICS, OUTCOMES, DEAD_LETTER)
