@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -57,6 +57,14 @@ class EventPublisher:
             key=event.key.encode(),
             headers=_headers(event),
         )
+
+    async def publish_many(self, events: Iterable[EventEnvelope]) -> None:
+        """Publish events concurrently and wait until the broker has acknowledged all of them.
+
+        One at a time would serialise on the broker's round trip; concurrent sends share the
+        producer's batches. Same-key order holds: the idempotent producer keeps send order.
+        """
+        await asyncio.gather(*(self.publish(event) for event in events))
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:
         """Publish a dead letter; raises if the broker does not take it."""

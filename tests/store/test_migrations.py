@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import pytest
 from interview_store.migrate import migrate, run
@@ -32,15 +34,18 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
+HEAD = "r0003"
+
+
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
     assert await version(fresh_database) is None
     await migrate(fresh_database)
-    assert await version(fresh_database) == "r0002"
+    assert await version(fresh_database) == HEAD
     names = await index_names(fresh_database)
     assert {"candidates_email_lower_key", "questions_skills_gin", "questions_tags_gin",
             "interviews_status_created_idx", "processed_events_pkey"} <= names  # fmt: skip
     await migrate(fresh_database)  # idempotent at head
-    assert await version(fresh_database) == "r0002"
+    assert await version(fresh_database) == HEAD
 
 
 async def test_down_one_step_and_up_keeps_data(fresh_database: str) -> None:
@@ -51,11 +56,11 @@ async def test_down_one_step_and_up_keeps_data(fresh_database: str) -> None:
         await store.apply([f.candidate(), interview, f.question()])
     finally:
         await store.close()
-    await run(fresh_database, "downgrade", "-1")
+    await run(fresh_database, "downgrade", "r0001")
     assert await version(fresh_database) == "r0001"
     assert "interviews_status_created_idx" not in await index_names(fresh_database)
     await migrate(fresh_database)
-    assert await version(fresh_database) == "r0002"
+    assert await version(fresh_database) == HEAD
     store = await PostgresStore.connect(fresh_database)
     try:
         assert await store.get_interview(interview.interview_id) is not None
@@ -70,4 +75,30 @@ async def test_downgrade_to_base_and_back(fresh_database: str) -> None:
     assert await version(fresh_database) is None
     assert await index_names(fresh_database) <= {"alembic_version_pkc"}
     await migrate(fresh_database)
-    assert await version(fresh_database) == "r0002"
+    assert await version(fresh_database) == HEAD
+
+
+async def test_r0003_casefolds_short_emails_and_keeps_old_duplicates(fresh_database: str) -> None:
+    await migrate(fresh_database, "r0002")
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        insert = (
+            "INSERT INTO candidates (id, name, email, email_lower, created_at, updated_at)"
+            " VALUES ($1, 'x', $2, $3, now() + $4 * interval '1 second', now())"
+        )
+        # What the old key function stored: short addresses kept their case.
+        rows = [
+            ("A@b.io", "A@b.io"),
+            ("a@B.io", "a@B.io"),
+            ("Straße@X.COM", "straße@x.com"),  # lower(), not casefold()
+        ]
+        ids = [uuid.uuid4() for _ in rows]
+        for n, (cid, (email, key)) in enumerate(zip(ids, rows, strict=True)):
+            await conn.execute(insert, cid, email, key, n)
+        await migrate(fresh_database)
+        keys = dict(await conn.fetch("SELECT id, email_lower FROM candidates"))
+    finally:
+        await conn.close()
+    assert keys[ids[0]] == "a@b.io"  # the older of the pair takes the casefolded key
+    assert keys[ids[1]] == "a@B.io"  # the duplicate the bug let in keeps its old key
+    assert keys[ids[2]] == "strasse@x.com"  # a long one with a stale key is rewritten too

@@ -18,7 +18,13 @@ class CatchUp:
     """Tracks the records seen against per-partition targets (the end offsets at start-up)."""
 
     def __init__(self, targets: dict[tuple[str, int], int] | None = None) -> None:
-        self._remaining = {tp: end for tp, end in (targets or {}).items() if end > 0}
+        self._targets = dict(targets or {})
+        self._remaining = {tp: end for tp, end in self._targets.items() if end > 0}
+
+    def replayed(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Whether `record` was on the log before start-up (its outcome was announced then)."""
+        offset: int = record.offset
+        return offset < self._targets.get((record.topic, record.partition), 0)
 
     def seen(self, records: Iterable[ConsumerRecord[Any, Any]]) -> None:
         """Note records as read (applied or dead-lettered)."""

@@ -18,10 +18,11 @@ from interview_shared.events import Event, decode_event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
 from interview_shared.metrics import STORE_BATCH_SECONDS, STORE_EVENTS_APPLIED
-from interview_shared.read_models import StoreUnavailableError
+from interview_shared.read_models import ApplyResult, StoreUnavailableError
 from pydantic import ValidationError
 
 from interview_store.catchup import CatchUp
+from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
 from interview_store.read_side import AppliedNotifier
 
@@ -36,12 +37,14 @@ class BatchIngestor:
         *,
         processor: EventProcessor,
         notifier: AppliedNotifier,
+        announcer: OutcomeAnnouncer,
         outage_deadline_s: float = 120.0,
         max_backoff_s: float = 5.0,
     ) -> None:
         self._store: Store | None = None
         self._processor = processor
         self._notifier = notifier
+        self._announcer = announcer
         self._outage_deadline_s = outage_deadline_s
         self._max_backoff_s = max_backoff_s
         self.database_available = True
@@ -59,12 +62,21 @@ class BatchIngestor:
             return
         try:
             with STORE_BATCH_SECONDS.time():
-                await self._apply_with_backoff([event for _, event in decoded])
+                events = [event for _, event in decoded]
+                applied = list(zip(events, await self._apply_with_backoff(events), strict=True))
         except StoreUnavailableError:
             raise
         except Exception:
             log.exception("batch_failed_isolating", size=len(decoded))
-            await self._apply_one_by_one(decoded)
+            applied = await self._apply_one_by_one(decoded)
+        # Announced before returning, so the offsets are committed only once the outcomes are
+        # on the log; a replaying memory store announced these outcomes in its previous life.
+        fresh = {e.event_id for record, e in decoded if not self.catch_up.replayed(record)}
+        announce = [(e, r) for e, r in applied if e.event_id in fresh]
+        if announce and self._store is not None:
+            await self._announcer.announce(
+                self._store, [e for e, _ in announce], [r for _, r in announce]
+            )
         self.catch_up.seen(records)
         STORE_EVENTS_APPLIED.inc(len(decoded))
         await self._notifier.batch_applied()
@@ -78,24 +90,26 @@ class BatchIngestor:
 
     async def _apply_one_by_one(
         self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]
-    ) -> None:
+    ) -> list[tuple[Event, ApplyResult]]:
         # One bad event must not block the others: apply each alone, dead-letter the ones that fail.
+        applied: list[tuple[Event, ApplyResult]] = []
         for record, event in decoded:
             try:
-                await self._apply_with_backoff([event])
+                applied.extend(zip([event], await self._apply_with_backoff([event]), strict=True))
             except StoreUnavailableError:
                 raise
             except Exception as exc:
                 await self._processor.dead_letter(record, exc, attempts=1)
+        return applied
 
-    async def _apply_with_backoff(self, events: list[Event]) -> None:
+    async def _apply_with_backoff(self, events: list[Event]) -> list[ApplyResult]:
         if self._store is None:
             raise StoreUnavailableError("the store is not open yet")
         deadline = time.monotonic() + self._outage_deadline_s
         delay = 0.1
         while True:
             try:
-                await self._store.apply(events)
+                results = await self._store.apply(events)
             except StoreUnavailableError as exc:
                 self.database_available = False
                 if time.monotonic() + delay > deadline:
@@ -107,4 +121,4 @@ class BatchIngestor:
                 if not self.database_available:
                     log.info("store_available_again")
                 self.database_available = True
-                return
+                return results

@@ -16,6 +16,7 @@ from interview_store.backend import open_store, select_backend
 from interview_store.catchup import CatchUp, end_offsets
 from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
+from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
 from interview_store.read_side import AppliedNotifier
 from interview_store.routes import router as read_api
@@ -49,9 +50,11 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
                 await active.close()
 
     broker = kafka_broker(settings, client_id="interview-store")
+    publisher = EventPublisher(broker)
     ingestor = BatchIngestor(
-        processor=EventProcessor(publisher=EventPublisher(broker), group=group),
+        processor=EventProcessor(publisher=publisher, group=group),
         notifier=notifier,
+        announcer=OutcomeAnnouncer(publisher),
         outage_deadline_s=settings.outage_deadline_s,
     )
     register_handlers(

@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from interview_shared.events import Event
+from interview_shared.projections import utc
 from sortedcontainers import SortedList
 
 from interview_store.port import (
@@ -37,7 +38,7 @@ from interview_store.port import (
     Question,
     QuestionFilter,
 )
-from interview_store.query import ListRequest, Position, SortValue, page, prepare, score_key, utc
+from interview_store.query import ListRequest, Position, SortValue, page, prepare, score_key
 from interview_store.rules import (
     AnswerRow,
     Changes,
@@ -356,6 +357,11 @@ class MemoryStore:
     async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
         """An interview by id."""
         return self._interviews.rows.get(interview_id)
+
+    async def get_interviews(self, interview_ids: Sequence[uuid.UUID]) -> list[Interview]:
+        """The interviews among `interview_ids` that exist, in no particular order."""
+        rows = self._interviews.rows
+        return [row for i in interview_ids if (row := rows.get(i)) is not None]
 
     async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
         """A page of interviews, scanning the most selective index."""

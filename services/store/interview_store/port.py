@@ -81,6 +81,10 @@ class Store(ReadQueries, Protocol):
         """The recorded outcome of an event, or None if it has not been applied yet."""
         ...
 
+    async def get_interviews(self, interview_ids: Sequence[uuid.UUID]) -> list[Interview]:
+        """The interviews among `interview_ids` that exist (one round trip, for outcomes)."""
+        ...
+
     async def healthy(self) -> bool:
         """Whether the read side can answer queries now."""
         ...

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import asyncpg
 from interview_shared.domain import InterviewStatus
 from interview_shared.events import Event
+from interview_shared.projections import utc
 from pydantic_core import to_json
 
 from interview_store import sql
@@ -47,7 +48,7 @@ from interview_store.port import (
     QuestionFilter,
     StoreUnavailableError,
 )
-from interview_store.query import ListRequest, page, position, prepare, utc
+from interview_store.query import ListRequest, page, position, prepare
 from interview_store.rules import (
     AnswerRow,
     Changes,
@@ -550,6 +551,10 @@ class PostgresStore:
     async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
         """An interview by id."""
         return await self._get(sql.INTERVIEW, interview_id, _interview)
+
+    async def get_interviews(self, interview_ids: Sequence[uuid.UUID]) -> list[Interview]:
+        """The interviews among `interview_ids` that exist, in no particular order."""
+        return [_interview(row) for row in await self._fetch(sql.INTERVIEWS_BY_ID, interview_ids)]
 
     async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
         """A page of interviews."""

@@ -14,8 +14,10 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
+
+from interview_shared.projections import utc
 
 from interview_store.port import SORT_FIELDS, InvalidQueryError, ListQuery, Page
 
@@ -66,13 +68,6 @@ class ListRequest:
     def fetch(self) -> int:
         """How many rows to fetch: one more than the page, to know whether a next page exists."""
         return self.limit + 1
-
-
-def utc(moment: datetime) -> datetime:
-    """Normalise a timestamp to aware UTC (naive values are taken to be UTC already)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def parse_sort(listing: str, sort: str) -> Sort:

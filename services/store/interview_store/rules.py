@@ -21,6 +21,14 @@ from typing import Any, Literal, NamedTuple, Protocol, TypeVar, Union, get_args,
 
 from interview_shared import events as ev
 from interview_shared.domain import ChatRole, InterviewStatus, can_transition
+from interview_shared.projections import (
+    answer_fields,
+    candidate_fields,
+    chat_session_fields,
+    interview_fields,
+    question_fields,
+    utc,
+)
 from pydantic import BaseModel
 
 from interview_store.port import (
@@ -37,7 +45,6 @@ from interview_store.port import (
     Outcome,
     Question,
 )
-from interview_store.query import utc
 
 
 class Kind(StrEnum):
@@ -116,9 +123,10 @@ class Changes:
 def email_key(email: str) -> str:
     """The case-insensitive identity of an e-mail, computed in Python so both backends agree.
 
-    PostgreSQL's lower() depends on the database's ctype locale; Python's does not.
+    PostgreSQL's lower() depends on the database's ctype locale; Python's does not. casefold()
+    rather than lower(), so that caseless matching holds beyond ASCII too (ß ~ SS).
     """
-    return email.lower() if len(email) > 6 else email
+    return email.casefold()
 
 
 def invalid_reason(value: object) -> str | None:
@@ -305,20 +313,7 @@ class _Planner:
             return "email_taken"
         self.claim(Kind.CANDIDATE, event.candidate_id)
         self.emails[key] = event.candidate_id
-        at = utc(event.occurred_at)
-        self.changes.candidates.append(
-            trusted(
-                Candidate,
-                {
-                    "id": event.candidate_id,
-                    "name": event.name,
-                    "email": event.email,
-                    "cv_path": event.cv_path,
-                    "created_at": at,
-                    "updated_at": at,
-                },
-            )
-        )
+        self.changes.candidates.append(trusted(Candidate, candidate_fields(event)))
         return None
 
     def cv_analyzed(self, event: ev.CvAnalyzed) -> str | None:
@@ -341,46 +336,14 @@ class _Planner:
     def question_created(self, event: ev.QuestionCreated) -> str | None:
         if (reason := self.claim(Kind.QUESTION, event.question_id)) is not None:
             return reason
-        at = utc(event.occurred_at)
-        self.changes.questions.append(
-            trusted(
-                Question,
-                {
-                    "id": event.question_id,
-                    "text": event.text,
-                    "type": event.question_type,
-                    "difficulty": event.difficulty,
-                    "skills": tuple(event.skills),
-                    "tags": tuple(event.tags),
-                    "reference_answer": event.reference_answer,
-                    "key_points": tuple(event.key_points),
-                    "rubric": event.rubric,
-                    "created_at": at,
-                    "updated_at": at,
-                },
-            )
-        )
+        self.changes.questions.append(trusted(Question, question_fields(event)))
         return None
 
     def interview_created(self, event: ev.InterviewCreated) -> str | None:
         # Candidate and question ids are not checked: topics replay out of order on a rebuild.
         if (reason := self.claim(Kind.INTERVIEW, event.interview_id)) is not None:
             return reason
-        at = utc(event.occurred_at)
-        self.changes.interviews[event.interview_id] = trusted(
-            Interview,
-            {
-                "id": event.interview_id,
-                "candidate_id": event.candidate_id,
-                "title": event.title,
-                "question_ids": tuple(event.question_ids),
-                "status": InterviewStatus.PREPARING,
-                "created_at": at,
-                "updated_at": at,
-                "started_at": None,
-                "completed_at": None,
-            },
-        )
+        self.changes.interviews[event.interview_id] = trusted(Interview, interview_fields(event))
         self.changes.created_interviews.add(event.interview_id)
         return None
 
@@ -400,19 +363,7 @@ class _Planner:
     def answer_submitted(self, event: ev.AnswerSubmitted) -> str | None:
         if (reason := self.claim(Kind.ANSWER, event.answer_id)) is not None:
             return reason
-        at = utc(event.occurred_at)
-        answer = trusted(
-            Answer,
-            {
-                "id": event.answer_id,
-                "interview_id": event.interview_id,
-                "question_id": event.question_id,
-                "text": event.text,
-                "submitted_at": at,
-                "created_at": at,
-                "evaluation": None,
-            },
-        )
+        answer = trusted(Answer, answer_fields(event))
         self.changes.answers.append(AnswerRow(answer, event.question.text))
         return None
 
@@ -461,16 +412,7 @@ class _Planner:
     def chat_session_started(self, event: ev.ChatSessionStarted) -> str | None:
         if (reason := self.claim(Kind.CHAT_SESSION, event.chat_session_id)) is not None:
             return reason
-        self.changes.chat_sessions.append(
-            trusted(
-                ChatSession,
-                {
-                    "id": event.chat_session_id,
-                    "interview_id": event.interview_id,
-                    "created_at": utc(event.occurred_at),
-                },
-            )
-        )
+        self.changes.chat_sessions.append(trusted(ChatSession, chat_session_fields(event)))
         return None
 
     def chat_message_posted(self, event: ev.ChatMessagePosted) -> str | None:

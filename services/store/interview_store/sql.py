@@ -122,6 +122,7 @@ QUESTION = f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = $1"
 QUESTIONS_BY_ID = f"SELECT {QUESTION_COLUMNS} FROM questions WHERE id = ANY($1::uuid[])"
 RUBRIC_VERSIONS = "SELECT id, rubric_version FROM questions WHERE id = ANY($1::uuid[])"
 INTERVIEW = f"SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = $1"
+INTERVIEWS_BY_ID = f"SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = ANY($1::uuid[])"
 REPORT = """
 SELECT interview_id, overall_score, skills, strengths, weaknesses, rubric_versions, created_at
 FROM interview_reports WHERE interview_id = $1
