@@ -1,15 +1,19 @@
-"""The gateway's write side: validate against the read side, publish, wait until applied.
+"""The gateway's write side: validate against the projection, publish, wait for the outcome.
 
-Every write goes through Kafka; the gateway never writes to the database. Read-your-writes comes
-from waiting for the store to report the event's outcome before answering, so a client that
-reads right after a write sees it. The store is the authority on rules that need current state
-(unique e-mail, status transitions): a rejection it reports becomes the client's 4xx.
+Every write goes through Kafka; the gateway never writes to the database and, in steady state,
+never calls the store while accepting one. Read-your-writes comes from waiting, in process, for
+the store's outcome event for the published event before answering, so a client that reads
+right after a `201` sees the change; the body is built from the published event itself. The
+store is the authority on rules that need current state (unique e-mail, status transitions): a
+rejection it reports becomes the client's 4xx.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
@@ -20,15 +24,31 @@ from interview_shared.events import (
     CvAnalyzed,
     EventEnvelope,
     InterviewCreated,
+    InterviewState,
     InterviewStatusChanged,
+    OutcomeRecorded,
     QuestionCreated,
-    QuestionSnapshot,
 )
 from interview_shared.http import ApiError
 from interview_shared.messaging import EventPublisher
-from interview_shared.read_client import ReadSide
-from interview_shared.read_models import ApplyResult, Interview, Outcome, Question
+from interview_shared.projections import (
+    answer_fields,
+    candidate_fields,
+    chat_session_fields,
+    interview_fields,
+    interview_from_state,
+    question_fields,
+)
+from interview_shared.read_models import (
+    Answer,
+    Candidate,
+    ChatSession,
+    Interview,
+    Question,
+)
 
+from interview_api.outcomes import OutcomeHub
+from interview_api.projection import Projection
 from interview_api.schemas import (
     AnswerIn,
     CandidateIn,
@@ -55,30 +75,41 @@ class Written:
     id: uuid.UUID
     event_id: uuid.UUID
     applied: bool
+    resource: Any = None
+    """The resource as the store now holds it, built from the published event (or outcome)."""
 
 
 class Commands:
     """Use cases behind the POST and PATCH routes."""
 
-    def __init__(self, *, read: ReadSide, publisher: EventPublisher, wait_s: float) -> None:
-        self._read = read
+    def __init__(
+        self,
+        *,
+        projection: Projection,
+        outcomes: OutcomeHub,
+        publisher: EventPublisher,
+        wait_s: float,
+    ) -> None:
+        self._projection = projection
+        self._outcomes = outcomes
         self._publisher = publisher
         self._wait_s = wait_s
 
     async def register_candidate(self, body: CandidateIn, correlation_id: str) -> Written:
-        """Publish candidate.registered; 409 if the e-mail is taken."""
-        if await self._read.get_candidate_by_email(body.email) is not None:
-            raise ApiError(*_REJECTIONS["email_taken"])
+        """Publish candidate.registered; the store decides whether the e-mail is taken (409)."""
         event = CandidateRegistered(
             candidate_id=uuid.uuid4(), correlation_id=correlation_id, **body.model_dump()
         )
-        return await self._write(event, event.candidate_id)
+        written = await self._write(event, event.candidate_id, Candidate(**candidate_fields(event)))
+        if written.applied:
+            self._projection.candidate_registered(event.candidate_id)
+        return written
 
     async def record_cv_analysis(
         self, candidate_id: uuid.UUID, body: CvAnalysisIn, correlation_id: str
     ) -> Written:
         """Publish candidate.cv_analyzed for an existing candidate."""
-        if await self._read.get_candidate(candidate_id) is None:
+        if not await self._projection.candidate_exists(candidate_id):
             raise ApiError(404, "not_found", "candidate not found")
         event = CvAnalyzed(
             candidate_id=candidate_id, correlation_id=correlation_id, **body.model_dump()
@@ -94,13 +125,18 @@ class Commands:
             correlation_id=correlation_id,
             **fields,
         )
-        return await self._write(event, event.question_id)
+        question = Question(**question_fields(event))
+        written = await self._write(event, event.question_id, question)
+        if written.applied:
+            self._projection.question_created(question)
+        return written
 
     async def create_interview(self, body: InterviewIn, correlation_id: str) -> Written:
         """Publish interview.created once the candidate and every question exist."""
-        if await self._read.get_candidate(body.candidate_id) is None:
+        if not await self._projection.candidate_exists(body.candidate_id):
             raise ApiError(404, "candidate_not_found", "candidate not found")
-        missing = [str(q) for q in body.question_ids if await self._read.get_question(q) is None]
+        found = await asyncio.gather(*(self._projection.question(q) for q in body.question_ids))
+        missing = [str(q) for q, snap in zip(body.question_ids, found, strict=True) if snap is None]
         if missing:
             raise ApiError(
                 404, "question_not_found", "questions not found", {"question_ids": missing}
@@ -114,13 +150,15 @@ class Commands:
             question_ids=tuple(body.question_ids),
             correlation_id=correlation_id,
         )
-        return await self._write(event, event.interview_id)
+        return await self._write(event, event.interview_id, Interview(**interview_fields(event)))
 
     async def change_status(
         self, interview_id: uuid.UUID, status: InterviewStatus, correlation_id: str
     ) -> Written:
-        """Publish interview.status_changed if the transition is legal now (the store re-checks)."""
+        """Publish interview.status_changed if the transition looks legal (the store decides)."""
         interview = await self._interview(interview_id)
+        if not can_transition(interview.status, status):
+            interview = await self._interview(interview_id, fresh=True)
         if not can_transition(interview.status, status):
             raise ApiError(
                 409,
@@ -138,6 +176,8 @@ class Commands:
     ) -> Written:
         """Publish answer.submitted with the question snapshot it will be judged against."""
         interview = await self._interview(interview_id)
+        if not _accepts(interview, body.question_id):
+            interview = await self._interview(interview_id, fresh=True)
         if interview.status is not InterviewStatus.IN_PROGRESS:
             raise ApiError(
                 409,
@@ -149,16 +189,18 @@ class Commands:
             raise ApiError(
                 422, "question_not_in_interview", "That question is not part of this interview."
             )
-        question = await self._question(body.question_id)
+        question = await self._projection.question(body.question_id)
+        if question is None:
+            raise ApiError(404, "question_not_found", "question not found")
         event = AnswerSubmitted(
             answer_id=uuid.uuid4(),
             interview_id=interview_id,
             question_id=body.question_id,
             text=body.text,
-            question=_snapshot(question),
+            question=question,
             correlation_id=correlation_id,
         )
-        return await self._write(event, event.answer_id)
+        return await self._write(event, event.answer_id, Answer(**answer_fields(event)))
 
     async def start_chat(self, body: ChatSessionIn, correlation_id: str) -> Written:
         """Publish chat.session.started, about an interview if one is named."""
@@ -169,13 +211,17 @@ class Commands:
             interview_id=body.interview_id,
             correlation_id=correlation_id,
         )
-        return await self._write(event, event.chat_session_id)
+        session = ChatSession(**chat_session_fields(event))
+        written = await self._write(event, event.chat_session_id, session)
+        if written.applied:
+            self._projection.session_opened(session)
+        return written
 
     async def post_chat_message(
         self, session_id: uuid.UUID, body: ChatMessageIn, correlation_id: str
     ) -> ChatMessagePosted:
         """Publish chat.message.posted; the caller may wait for the streamed reply."""
-        if await self._read.get_chat_session(session_id) is None:
+        if not await self._projection.chat_session(session_id):
             raise ApiError(404, "not_found", "chat session not found")
         event = ChatMessagePosted(
             chat_session_id=session_id,
@@ -186,39 +232,35 @@ class Commands:
         await self._publisher.publish(event)
         return event
 
-    async def _write(self, event: EventEnvelope, resource_id: uuid.UUID) -> Written:
-        await self._publisher.publish(event)
-        outcome = await self._read.event_outcome(event.event_id, wait_s=self._wait_s)
+    async def _write(
+        self, event: EventEnvelope, resource_id: uuid.UUID, resource: Any = None
+    ) -> Written:
+        # Expect the outcome before publishing: it can arrive before publish() returns.
+        async with self._outcomes.expecting(event.event_id) as future:
+            await self._publisher.publish(event)
+            try:
+                outcome = await asyncio.wait_for(asyncio.shield(future), self._wait_s)
+            except TimeoutError:
+                return Written(id=resource_id, event_id=event.event_id, applied=False)
         _raise_if_rejected(outcome)
-        return Written(id=resource_id, event_id=event.event_id, applied=outcome is not None)
+        if outcome.interview is not None:  # the interview as it is now, after this change
+            resource = interview_from_state(outcome.interview)
+        return Written(id=resource_id, event_id=event.event_id, applied=True, resource=resource)
 
-    async def _interview(self, interview_id: uuid.UUID) -> Interview:
-        interview = await self._read.get_interview(interview_id)
+    async def _interview(self, interview_id: uuid.UUID, *, fresh: bool = False) -> InterviewState:
+        interview = await self._projection.interview(interview_id, fresh=fresh)
         if interview is None:
             raise ApiError(404, "not_found", "interview not found")
         return interview
 
-    async def _question(self, question_id: uuid.UUID) -> Question:
-        question = await self._read.get_question(question_id)
-        if question is None:
-            raise ApiError(404, "question_not_found", "question not found")
-        return question
+
+def _accepts(interview: InterviewState, question_id: uuid.UUID) -> bool:
+    return interview.status is InterviewStatus.IN_PROGRESS and question_id in interview.question_ids
 
 
-def _raise_if_rejected(outcome: ApplyResult | None) -> None:
-    if outcome is None or outcome.outcome is not Outcome.REJECTED:
+def _raise_if_rejected(outcome: OutcomeRecorded) -> None:
+    if outcome.outcome != "rejected":
         return
     reason = outcome.reason or "rejected"
     status, code, message = _REJECTIONS.get(reason, (409, reason, "The store rejected the change."))
     raise ApiError(status, code, message)
-
-
-def _snapshot(question: Question) -> QuestionSnapshot:
-    return QuestionSnapshot(
-        question_id=question.id,
-        text=question.text,
-        reference_answer=question.reference_answer,
-        key_points=question.key_points,
-        skills=question.skills,
-        rubric=question.rubric,
-    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 import uvicorn
 from fastapi import FastAPI
@@ -12,7 +13,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
-from interview_shared.events import decode_event
+from interview_shared.events import OutcomeRecorded, decode_event
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
@@ -20,7 +21,9 @@ from interview_shared.service import broker_check, create_service_app, kafka_bro
 from pydantic import ValidationError
 
 from interview_api.commands import Commands
-from interview_api.live import LiveEvents
+from interview_api.live import AppliedGate, LiveEvents
+from interview_api.outcomes import OutcomeHub
+from interview_api.projection import Projection
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
 
@@ -36,8 +39,11 @@ def create_app(
 ) -> FastAPI:
     """Build the gateway; `read` and `publisher` replace the real adapters (tests)."""
     live = LiveEvents()
+    outcomes = OutcomeHub()
+    gate = AppliedGate(live, outcomes, hold_s=settings.read_your_writes_timeout_s)
     http_read = HttpReadSide(settings.store_url)
     read_side: ReadSide = read or http_read
+    projection = Projection(read_side, size=settings.projection_size)
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
@@ -46,16 +52,22 @@ def create_app(
                 await stack.enter_async_context(http_read)
             app.state.read = read_side
             app.state.live = live
+            app.state.projection = projection
+            app.state.outcomes = outcomes
             app.state.settings = settings
             app.state.commands = Commands(
-                read=read_side,
+                projection=projection,
+                outcomes=outcomes,
                 publisher=EventPublisher(publisher or broker),
                 wait_s=settings.read_your_writes_timeout_s,
             )
+            sweeper = asyncio.create_task(_expire_held_frames(gate))
+            stack.callback(sweeper.cancel)
             yield
 
     broker = kafka_broker(settings, client_id="interview-gateway")
-    _tail_live_topics(broker, live)
+    _tail_live_topics(broker, gate)
+    _tail_outcomes(broker, outcomes, projection, gate)
 
     async def store_ready() -> bool:
         return await read_side.healthy()
@@ -78,7 +90,38 @@ def create_app(
     return app
 
 
-def _tail_live_topics(broker: KafkaBroker, live: LiveEvents) -> None:
+async def _expire_held_frames(gate: AppliedGate) -> None:
+    with suppress(asyncio.CancelledError):
+        while True:
+            await asyncio.sleep(0.5)
+            gate.expire()
+
+
+def _tail_outcomes(
+    broker: KafkaBroker, outcomes: OutcomeHub, projection: Projection, gate: AppliedGate
+) -> None:
+    # No consumer group, from the latest offset: every replica sees every outcome and picks out
+    # those of its own requests (a future per event id); it commits nothing, hence ACK_FIRST.
+    @broker.subscriber(
+        topics.OUTCOMES.name,
+        auto_offset_reset="latest",
+        ack_policy=AckPolicy.ACK_FIRST,
+        title="gateway-outcomes",
+        description="Resolves waiting writes, feeds the projection and releases SSE frames.",
+    )
+    async def follow(message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            outcome = decode_event(record.value or b"")  # type: ignore[union-attr]
+        except ValidationError:
+            return
+        if isinstance(outcome, OutcomeRecorded):
+            outcomes.seen(outcome)
+            projection.observe(outcome)
+            gate.outcome(outcome)
+
+
+def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate) -> None:
     # No consumer group: every gateway replica sees every event (a broadcast) and commits
     # nothing, so ACK_FIRST is right here; SSE streams what happens from now on.
     @broker.subscriber(
@@ -94,7 +137,7 @@ def _tail_live_topics(broker: KafkaBroker, live: LiveEvents) -> None:
             event = decode_event(record.value or b"")  # type: ignore[union-attr]
         except ValidationError:
             return  # the owning consumers dead-letter poison messages; a live view skips them
-        live.publish(record.key.decode() if record.key else "", event)  # type: ignore[union-attr]
+        gate.event(record.key.decode() if record.key else "", event)  # type: ignore[union-attr]
 
 
 def main() -> None:

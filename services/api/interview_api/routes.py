@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -104,8 +105,9 @@ CorrelationDep = Annotated[str, Depends(correlation_id)]
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 
-def _created(written: Written, resource: Any, response: Response, *, status: int = 201) -> Any:
+def _created(written: Written, response: Response, *, status: int = 201) -> Any:
     """`status` with the resource once the store has applied the write, else 202 with its id."""
+    resource = written.resource
     if not written.applied or resource is None:
         response.status_code = 202
         return Accepted(id=written.id, event_id=written.event_id)
@@ -120,11 +122,10 @@ def _created(written: Written, resource: Any, response: Response, *, status: int
     "/candidates", status_code=201, response_model=Candidate | Accepted, tags=["candidates"]
 )
 async def register_candidate(
-    body: CandidateIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
+    body: CandidateIn, commands: CommandsDep, cid: CorrelationDep, response: Response
 ) -> Any:
     """Register a candidate (e-mail unique, case-insensitive)."""
-    written = await commands.register_candidate(body, cid)
-    return _created(written, await read.get_candidate(written.id), response)
+    return _created(await commands.register_candidate(body, cid), response)
 
 
 @router.get("/candidates/{candidate_id}", tags=["candidates"])
@@ -155,7 +156,9 @@ async def record_cv_analysis(
 ) -> Any:
     """Record a CV analysis (extracted skills as JSON, a summary); returns all of them."""
     written = await commands.record_cv_analysis(candidate_id, body, cid)
-    return _created(written, await read.list_cv_analyses(candidate_id), response)
+    if written.applied:  # the whole list, as the store has it now: a read the client asked for
+        written = replace(written, resource=await read.list_cv_analyses(candidate_id))
+    return _created(written, response)
 
 
 @router.get("/candidates/{candidate_id}/cv-analyses", tags=["candidates"])
@@ -170,11 +173,10 @@ async def list_cv_analyses(candidate_id: uuid.UUID, read: ReadDep) -> list[CvAna
 
 @router.post("/questions", status_code=201, response_model=Question | Accepted, tags=["questions"])
 async def create_question(
-    body: QuestionIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
+    body: QuestionIn, commands: CommandsDep, cid: CorrelationDep, response: Response
 ) -> Any:
     """Add a question with its reference answer, key points and rubric."""
-    written = await commands.create_question(body, cid)
-    return _created(written, await read.get_question(written.id), response)
+    return _created(await commands.create_question(body, cid), response)
 
 
 @router.get("/questions/{question_id}", tags=["questions"])
@@ -198,11 +200,10 @@ async def list_questions(
     "/interviews", status_code=201, response_model=Interview | Accepted, tags=["interviews"]
 )
 async def create_interview(
-    body: InterviewIn, commands: CommandsDep, read: ReadDep, cid: CorrelationDep, response: Response
+    body: InterviewIn, commands: CommandsDep, cid: CorrelationDep, response: Response
 ) -> Any:
     """Schedule an interview; it starts in PREPARING."""
-    written = await commands.create_interview(body, cid)
-    return _created(written, await read.get_interview(written.id), response)
+    return _created(await commands.create_interview(body, cid), response)
 
 
 @router.get("/interviews/{interview_id}", tags=["interviews"])
@@ -227,14 +228,14 @@ async def change_interview_status(
     interview_id: uuid.UUID,
     body: StatusChangeIn,
     commands: CommandsDep,
-    read: ReadDep,
     cid: CorrelationDep,
     response: Response,
 ) -> Any:
     """Move an interview PREPARING -> READY -> IN_PROGRESS -> COMPLETED (or CANCELLED); 409 if
     the transition is not allowed."""
-    written = await commands.change_status(interview_id, body.status, cid)
-    return _created(written, await read.get_interview(interview_id), response, status=200)
+    return _created(
+        await commands.change_status(interview_id, body.status, cid), response, status=200
+    )
 
 
 @router.get("/interviews/{interview_id}/log", tags=["interviews"])
@@ -263,14 +264,12 @@ async def submit_answer(
     interview_id: uuid.UUID,
     body: AnswerIn,
     commands: CommandsDep,
-    read: ReadDep,
     cid: CorrelationDep,
     response: Response,
 ) -> Any:
     """Answer one of the interview's questions (only while IN_PROGRESS). Scoring is
     asynchronous: `evaluation` stays null until the evaluator has scored it."""
-    written = await commands.submit_answer(interview_id, body, cid)
-    return _created(written, await read.get_answer(written.id), response, status=202)
+    return _created(await commands.submit_answer(interview_id, body, cid), response, status=202)
 
 
 @router.get("/interviews/{interview_id}/answers", tags=["answers"])
@@ -324,9 +323,7 @@ async def interview_events(
                 if event is None:
                     yield HEARTBEAT
                     continue
-                # Announce an event only once the store has it, so a client reacting to
-                # `answer.evaluated` by reading the answers sees the score.
-                await read.event_outcome(event.event_id, wait_s=settings.read_your_writes_timeout_s)
+                # The gate lets an event through once the store has applied it.
                 yield event_frame(event)
 
     return _sse(stream())
@@ -347,13 +344,11 @@ def _sse(body: AsyncIterator[str]) -> StreamingResponse:
 async def start_chat(
     body: ChatSessionIn,
     commands: CommandsDep,
-    read: ReadDep,
     cid: CorrelationDep,
     response: Response,
 ) -> Any:
     """Open a chat session with the AI interviewer, optionally about an interview."""
-    written = await commands.start_chat(body, cid)
-    return _created(written, await read.get_chat_session(written.id), response)
+    return _created(await commands.start_chat(body, cid), response)
 
 
 @router.post(
@@ -368,7 +363,6 @@ async def post_chat_message(
     body: ChatMessageIn,
     request: Request,
     commands: CommandsDep,
-    read: ReadDep,
     live: Annotated[LiveEvents, Depends(get_live)],
     settings: Annotated[GatewaySettings, Depends(get_settings)],
     cid: CorrelationDep,
@@ -407,11 +401,8 @@ async def post_chat_message(
                         elif isinstance(event, ChatReplyCompleted) and (
                             event.in_reply_to == posted.message_id
                         ):
-                            # Once the stream ends the reply is in the history too: the
+                            # The gate releases it once the reply is in the history, so the
                             # client may read the session right after (read-your-writes).
-                            await read.event_outcome(
-                                event.event_id, wait_s=settings.read_your_writes_timeout_s
-                            )
                             yield event_frame(event)
                             return
             except TimeoutError:

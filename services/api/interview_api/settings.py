@@ -26,6 +26,12 @@ class GatewaySettings(ServiceSettings):
         default="",
         description="Browser origins allowed to call the API, comma-separated (empty: none)",
     )
+    projection_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Entries per kind (interviews, questions, chat sessions, candidates) the"
+        " gateway keeps to validate writes without calling the store",
+    )
     sse_heartbeat_s: float = Field(
         default=15.0, gt=0, description="Interval of SSE keep-alive comments"
     )

@@ -28,6 +28,7 @@ from interview_shared.events import (
     Event,
     decode_event,
 )
+from interview_shared.messaging import EventPublisher
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import (
     Candidate,
@@ -36,6 +37,7 @@ from interview_shared.read_models import (
     StoreUnavailableError,
 )
 from interview_store.memory import MemoryStore
+from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
 from support import StoreReadSide
 
@@ -60,6 +62,8 @@ class Pipeline:
     store: Store
     apply: bool = True
     published: list[Published] = field(default_factory=list)
+    broker: Any = None
+    """The gateway's (in-memory) broker: the store's outcome events go back through it."""
 
     async def publish(
         self,
@@ -73,7 +77,9 @@ class Pipeline:
         event = decode_event(message)
         self.published.append(Published(topic, key, dict(headers or {}), event))
         if self.apply:
-            await self.store.apply([event])
+            results = await self.store.apply([event])
+            announcer = OutcomeAnnouncer(EventPublisher(self.broker))
+            await announcer.announce(self.store, [event], results)
 
     def events(self, kind: type[Any]) -> list[Any]:
         """The published events of one type, in order."""
@@ -98,6 +104,7 @@ async def running_gateway(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway app, its lifespan run under an in-memory broker, and a client for it."""
     app = create_app(GatewaySettings(read_your_writes_timeout_s=0.1), read=read, publisher=pipeline)
+    pipeline.broker = app.state.broker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     async with (
         TestKafkaBroker(app.state.broker),
@@ -230,7 +237,10 @@ async def test_a_taken_email_is_refused_whatever_its_case(gw: Gateway) -> None:
 
     assert response.status_code == 409
     assert error_of(response)["code"] == "email_taken"
-    assert len(gw.pipeline.events(CandidateRegistered)) == 1
+    # The store decided, through the outcome of the second registration: one candidate kept.
+    second = gw.pipeline.events(CandidateRegistered)[1]
+    assert await gw.store.get_candidate(second.candidate_id) is None
+    assert len((await gw.store.list_candidates(ListQuery())).items) == 1
 
 
 async def test_the_store_has_the_last_word_on_a_racing_registration() -> None:

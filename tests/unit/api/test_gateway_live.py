@@ -27,6 +27,7 @@ from interview_shared.messaging import EventPublisher
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import ApplyResult
 from interview_store.memory import MemoryStore
+from interview_store.outcomes import OutcomeAnnouncer
 
 
 def status_changed(interview_id: uuid.UUID | None = None) -> InterviewStatusChanged:
@@ -152,9 +153,12 @@ class ChatPipeline:
         headers: dict[str, str] | None = None,
     ) -> None:
         event = decode_event(message)
-        await self.store.apply([event])
+        results = await self.store.apply([event])
         if self.broker is not None:
             await self.broker.publish(message, topic, key=key, headers=headers)
+            # The store's outcome releases the frame the gateway holds for it.
+            announcer = OutcomeAnnouncer(EventPublisher(self.broker))
+            await announcer.announce(self.store, [event], results)
         if isinstance(event, ChatMessagePosted):
             await self.responder.respond(event)
 

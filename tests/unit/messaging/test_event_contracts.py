@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from itertools import product
 from typing import Any, get_args
 
@@ -25,8 +26,10 @@ from interview_shared.events import (
     EventEnvelope,
     InterviewCreated,
     InterviewEvaluated,
+    InterviewState,
     InterviewStatusChanged,
     Lineage,
+    OutcomeRecorded,
     QuestionCreated,
     QuestionSnapshot,
     SkillScore,
@@ -82,6 +85,21 @@ SAMPLES: list[EventEnvelope] = [
     ChatReplyCompleted(
         chat_session_id=SESSION, reply_id=uuid.uuid4(), in_reply_to=MESSAGE, content="He", deltas=1
     ),
+    OutcomeRecorded(
+        subject_event_id=uuid.uuid4(),
+        subject_type="interview.status_changed",
+        subject_key=str(INTERVIEW),
+        outcome="applied",
+        interview=InterviewState(
+            interview_id=INTERVIEW,
+            candidate_id=CANDIDATE,
+            title="Backend",
+            question_ids=(QUESTION,),
+            status=InterviewStatus.READY,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            updated_at=datetime(2026, 1, 2, tzinfo=UTC),
+        ),
+    ),
 ]
 EVENT_TYPES: tuple[type[EventEnvelope], ...] = get_args(get_args(Event)[0])
 
@@ -99,6 +117,7 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID] = {
     ChatMessagePosted: SESSION,
     ChatReplyDelta: SESSION,
     ChatReplyCompleted: SESSION,
+    OutcomeRecorded: INTERVIEW,  # the subject event's key, so outcomes keep its order
 }
 
 
@@ -122,7 +141,7 @@ def test_every_event_round_trips(sample: EventEnvelope) -> None:
 def test_every_event_is_keyed_by_its_aggregate(sample: EventEnvelope) -> None:
     assert sample.key == str(EXPECTED_KEY[type(sample)])
     assert sample.topic.key.value in type(sample).model_fields
-    assert sample.topic in topics.DOMAIN_TOPICS
+    assert sample.topic in (*topics.DOMAIN_TOPICS, topics.OUTCOMES)
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=ids)

@@ -1,0 +1,108 @@
+"""What the gateway knows of the store's state, kept from the log: enough to validate writes.
+
+A bounded cache per aggregate, fed by the outcomes topic (which carries each interview's state
+after every change) and by the gateway's own accepted writes; a miss reads through to the
+store once. So in steady state the accept path of an answer, a status change or a chat post
+makes no call to the store. The store stays the authority: a decision that would reject a
+request is confirmed against the store first (a cached entry may be stale), and what the
+projection lets through but the store rejects comes back as the write's outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from cachetools import LRUCache
+from interview_shared.events import InterviewState, OutcomeRecorded, QuestionSnapshot
+from interview_shared.projections import interview_state
+from interview_shared.read_models import ChatSession, Question
+
+from interview_api.ports import Lookups
+
+
+class Projection:
+    """Interviews (status, questions), question snapshots, chat sessions and known candidates."""
+
+    def __init__(self, read: Lookups, *, size: int = 10_000) -> None:
+        self._read = read
+        self._interviews: LRUCache[uuid.UUID, InterviewState] = LRUCache(size)
+        self._questions: LRUCache[uuid.UUID, QuestionSnapshot] = LRUCache(size)
+        self._sessions: LRUCache[uuid.UUID, uuid.UUID | None] = LRUCache(size)
+        self._candidates: LRUCache[uuid.UUID, bool] = LRUCache(size)
+
+    # ---- reads, with a read-through on a miss ----------------------------------------------
+
+    async def interview(
+        self, interview_id: uuid.UUID, *, fresh: bool = False
+    ) -> InterviewState | None:
+        """The interview's state; `fresh` asks the store (to confirm a rejection)."""
+        if not fresh and (known := self._interviews.get(interview_id)) is not None:
+            return known
+        interview = await self._read.get_interview(interview_id)
+        if interview is None:
+            return None
+        state = self._interviews[interview_id] = interview_state(interview)
+        return state
+
+    async def question(self, question_id: uuid.UUID) -> QuestionSnapshot | None:
+        """The question as an answer is judged against it."""
+        if (known := self._questions.get(question_id)) is not None:
+            return known
+        question = await self._read.get_question(question_id)
+        if question is None:
+            return None
+        snapshot = self._questions[question_id] = snapshot_of(question)
+        return snapshot
+
+    async def chat_session(self, session_id: uuid.UUID) -> bool:
+        """Whether the chat session exists."""
+        if session_id in self._sessions:
+            return True
+        session = await self._read.get_chat_session(session_id)
+        if session is not None:
+            self.session_opened(session)
+        return session is not None
+
+    async def candidate_exists(self, candidate_id: uuid.UUID) -> bool:
+        """Whether the candidate exists (never cached as missing: it may be registered soon)."""
+        if candidate_id in self._candidates:
+            return True
+        found = await self._read.get_candidate(candidate_id) is not None
+        if found:
+            self._candidates[candidate_id] = True
+        return found
+
+    # ---- updates from the log and from the gateway's own writes ----------------------------
+
+    def observe(self, outcome: OutcomeRecorded) -> None:
+        """Follow an outcome: interviews take the state it carries; other changes evict."""
+        if outcome.interview is not None:
+            self._interviews[outcome.interview.interview_id] = outcome.interview
+        elif outcome.outcome == "applied" and outcome.subject_type.startswith("question."):
+            # A question changed after creation (a new rubric, say): the next read is fresh.
+            if outcome.subject_type != "question.created":
+                self._questions.pop(uuid.UUID(outcome.subject_key), None)
+
+    def question_created(self, question: Question) -> None:
+        """Remember a question this gateway created."""
+        self._questions[question.id] = snapshot_of(question)
+
+    def session_opened(self, session: ChatSession) -> None:
+        """Remember a chat session."""
+        self._sessions[session.id] = session.interview_id
+
+    def candidate_registered(self, candidate_id: uuid.UUID) -> None:
+        """Remember a candidate."""
+        self._candidates[candidate_id] = True
+
+
+def snapshot_of(question: Question) -> QuestionSnapshot:
+    """The part of a question an answer carries, so replays judge against the same text."""
+    return QuestionSnapshot(
+        question_id=question.id,
+        text=question.text,
+        reference_answer=question.reference_answer,
+        key_points=question.key_points,
+        skills=question.skills,
+        rubric=question.rubric,
+    )
