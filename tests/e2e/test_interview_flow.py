@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from interview_localinfra._process import free_port, terminate
 from interview_localinfra.system import ServiceGroup
 from interview_shared import topics
 from support import eventually
@@ -303,3 +307,51 @@ async def test_cv_analysis_is_recorded_and_every_service_documents_its_events(
             assert (await client.get(f"{base}/health/live")).status_code == 200
             metrics = await client.get(f"{base}/metrics")
             assert "interview_events_handled_total" in metrics.text
+
+
+async def test_two_gateways_each_get_the_outcomes_of_their_own_writes(
+    system: ServiceGroup, api: httpx.AsyncClient
+) -> None:
+    # A second gateway replica on the same cluster: each tails the outcomes without a group.
+    port = free_port()
+    proc = start_gateway(system.env | {"PORT": str(port)})
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as other:
+            await eventually(lambda: ready(other), timeout_s=90)
+            other.base_url = httpx.URL(f"http://127.0.0.1:{port}/api/v1")
+            interview, question = await new_interview(api)
+            # Written through one replica, read and changed through the other, no waiting.
+            assert (await other.get(f"/interviews/{interview['id']}")).status_code == 200
+            for status, gateway in (("READY", other), ("IN_PROGRESS", api)):
+                moved = await move(gateway, interview["id"], status)
+                assert moved.status_code == 200, moved.text
+                assert moved.json()["status"] == status
+            for gateway in (other, api, other):
+                answer = await gateway.post(
+                    f"/interviews/{interview['id']}/answers",
+                    json={"question_id": question["id"], "text": "Only one thread holds it."},
+                )
+                assert answer.status_code == 202, answer.text
+                assert set(answer.json()) > {"id", "text"}  # the answer, not a bare acceptance
+            finished = await move(other, interview["id"], "COMPLETED")
+            assert finished.status_code == 200
+            late = await api.post(
+                f"/interviews/{interview['id']}/answers",
+                json={"question_id": question["id"], "text": "too late"},
+            )
+            assert late.status_code == 409
+    finally:
+        await terminate(proc, signal.SIGTERM, 20)
+
+
+def start_gateway(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "interview_api.main"], env=env, stdin=subprocess.DEVNULL
+    )
+
+
+async def ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/health/ready")).status_code == 200
+    except httpx.TransportError:
+        return False
