@@ -156,7 +156,7 @@ async def _safe(check: HealthCheck) -> bool:
 # ---- listing parameters, parsed identically by the gateway and the store's read API ----
 
 
-def list_query(
+async def list_query(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -169,7 +169,7 @@ def list_query(
     return ListQuery(limit=limit, cursor=cursor, offset=offset, sort=sort)
 
 
-def interview_filter(
+async def interview_filter(
     status: InterviewStatus | None = None,
     candidate_id: uuid.UUID | None = None,
     created_from: datetime | None = None,
@@ -181,7 +181,7 @@ def interview_filter(
     )
 
 
-def question_filter(
+async def question_filter(
     skill: Annotated[list[str] | None, Query(max_length=20)] = None,
     tag: Annotated[list[str] | None, Query(max_length=20)] = None,
     difficulty: Difficulty | None = None,
@@ -193,7 +193,7 @@ def question_filter(
     )
 
 
-def evaluation_filter(
+async def evaluation_filter(
     answer_id: uuid.UUID | None = None,
     interview_id: uuid.UUID | None = None,
     min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
@@ -205,7 +205,7 @@ def evaluation_filter(
     )
 
 
-def answer_filter(
+async def answer_filter(
     interview_id: uuid.UUID | None = None, question_id: uuid.UUID | None = None
 ) -> AnswerFilter:
     """Answer filters: interview, question."""

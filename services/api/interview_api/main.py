@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any, TypeVar
 
 import uvicorn
+from aiokafka.structs import ConsumerRecord
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from faststream.kafka import KafkaBroker
@@ -29,6 +31,11 @@ from interview_api.settings import GatewaySettings
 
 log = get_logger(__name__)
 LIVE_TOPICS = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS, topics.CHAT_REPLIES)
+# The tails see every event of the cluster: one handler call per poll, not per message, keeps
+# their cost off the requests that wait on them. An empty poll waits this long once more.
+TAIL_MAX_RECORDS = 1000
+TAIL_BATCH_TIMEOUT_MS = 5
+E = TypeVar("E")
 
 
 def create_app(
@@ -106,16 +113,14 @@ def _tail_outcomes(
         topics.OUTCOMES.name,
         auto_offset_reset="latest",
         ack_policy=AckPolicy.ACK_FIRST,
+        batch=True,
+        max_records=TAIL_MAX_RECORDS,
+        batch_timeout_ms=TAIL_BATCH_TIMEOUT_MS,
         title="gateway-outcomes",
         description="Resolves waiting writes, feeds the projection and releases SSE frames.",
     )
     async def follow(message: KafkaMessage) -> None:
-        record = message.raw_message
-        try:
-            outcome = decode_event(record.value or b"")  # type: ignore[union-attr]
-        except ValidationError:
-            return
-        if isinstance(outcome, OutcomeRecorded):
+        for outcome in _decoded(message, OutcomeRecorded):
             outcomes.seen(outcome)
             projection.observe(outcome)
             gate.outcome(outcome)
@@ -128,16 +133,34 @@ def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate) -> None:
         *(topic.name for topic in LIVE_TOPICS),
         auto_offset_reset="latest",
         ack_policy=AckPolicy.ACK_FIRST,
+        batch=True,
+        max_records=TAIL_MAX_RECORDS,
+        batch_timeout_ms=TAIL_BATCH_TIMEOUT_MS,
         title="gateway-live-events",
         description="Fans live events out to SSE streams by aggregate id.",
     )
     async def relay(message: KafkaMessage) -> None:
-        record = message.raw_message
+        for record in _records(message):
+            try:
+                event = decode_event(record.value or b"")
+            except ValidationError:
+                continue  # the owning consumers dead-letter poison messages; a live view skips
+            gate.event(record.key.decode() if record.key else "", event)
+
+
+def _records(message: KafkaMessage) -> Sequence[ConsumerRecord[Any, Any]]:
+    records = message.raw_message  # a batch (FastStream's test broker hands it as a list)
+    return records if isinstance(records, tuple | list) else (records,)
+
+
+def _decoded(message: KafkaMessage, kind: type[E]) -> Iterator[E]:
+    for record in _records(message):
         try:
-            event = decode_event(record.value or b"")  # type: ignore[union-attr]
+            event = decode_event(record.value or b"")
         except ValidationError:
-            return  # the owning consumers dead-letter poison messages; a live view skips them
-        gate.event(record.key.decode() if record.key else "", event)  # type: ignore[union-attr]
+            continue
+        if isinstance(event, kind):
+            yield event
 
 
 def main() -> None:

@@ -67,31 +67,31 @@ def _state(request: Request, name: str) -> Any:
     return getattr(request.app.state, name)
 
 
-def get_read(request: Request) -> ReadSide:
+async def get_read(request: Request) -> ReadSide:
     """The read side opened in the lifespan."""
     read: ReadSide = _state(request, "read")
     return read
 
 
-def get_commands(request: Request) -> Commands:
+async def get_commands(request: Request) -> Commands:
     """The write use cases."""
     commands: Commands = _state(request, "commands")
     return commands
 
 
-def get_live(request: Request) -> LiveEvents:
+async def get_live(request: Request) -> LiveEvents:
     """The live event hub fed by the Kafka tail."""
     live: LiveEvents = _state(request, "live")
     return live
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     """The gateway's settings."""
     settings: GatewaySettings = _state(request, "settings")
     return settings
 
 
-def correlation_id(
+async def correlation_id(
     x_correlation_id: Annotated[str | None, Header(max_length=128)] = None,
     x_request_id: Annotated[str | None, Header(max_length=128)] = None,
 ) -> str:
@@ -99,6 +99,8 @@ def correlation_id(
     return x_correlation_id or x_request_id or str(uuid.uuid4())
 
 
+# Dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread, a
+# hop per dependency per request that costs more than the dependency itself.
 ReadDep = Annotated[ReadSide, Depends(get_read)]
 CommandsDep = Annotated[Commands, Depends(get_commands)]
 CorrelationDep = Annotated[str, Depends(correlation_id)]
