@@ -122,6 +122,10 @@ class LocalServer:
         """The server process's pid while it runs."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def exit_code(self) -> int | None:
+        """The exit code if the server process has died on its own; None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
     def rss_bytes(self) -> int | None:
         """The server process's resident memory (not its children's), or None when stopped."""
         pid = self.pid

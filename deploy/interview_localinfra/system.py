@@ -3,7 +3,8 @@
 Every child runs in its own process group, so Ctrl-C (SIGINT to the terminal's group) or SIGTERM
 reaches only this supervisor, which then stops things in order: the gateway first (no new
 work), the consumers next (they finish in-flight messages), Kafka last. `orphan_guard` makes the
-kernel kill the children if the supervisor itself dies.
+kernel kill the children if the supervisor itself dies. A child that dies on its own (a crash,
+SIGKILL, the OOM killer) is restarted with back-off (see supervisor.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from interview_localinfra._process import (
     terminate,
 )
 from interview_localinfra.kafka import LocalKafka
+from interview_localinfra.supervisor import Child, RestartPolicy, supervise
 from interview_localinfra.topics import ensure_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -110,8 +112,12 @@ class ServiceGroup:
 
     async def restart(self, name: str, grace_s: float = 20.0) -> None:
         """Stop one service gracefully and start it again (restart and recovery tests)."""
-        service = next(s for s in SERVICES if s.name == name)
         await terminate(self.procs[name], signal.SIGTERM, grace_s)
+        await self.respawn(name)
+
+    async def respawn(self, name: str) -> None:
+        """Start a service whose process has exited and wait until it is ready."""
+        service = next(s for s in SERVICES if s.name == name)
         self.procs[name] = _spawn(service, self.env)
         await _wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
 
@@ -136,14 +142,46 @@ class ServiceGroup:
         await self.stop()
 
 
-async def _watch(group: ServiceGroup, stop: asyncio.Event) -> None:
-    # One service dying means the system no longer works: stop everything rather than limp on.
-    while not stop.is_set():
-        if (name := group.exited()) is not None:
-            say(f"{name} exited with code {group.procs[name].returncode}; stopping everything")
-            stop.set()
-            return
-        await asyncio.sleep(0.5)
+@dataclass
+class _ServiceChild:
+    group: ServiceGroup
+    name: str
+
+    def exit_code(self) -> int | None:
+        return self.group.procs[self.name].poll()
+
+    async def restart(self) -> None:
+        await self.group.respawn(self.name)
+
+
+@dataclass
+class _KafkaChild:
+    kafka: LocalKafka
+    name: str = "kafka"
+
+    def exit_code(self) -> int | None:
+        if self.kafka.pid is not None:
+            return None
+        # Dead on its own, or stopped by a failed restart (which leaves no exit code): retry.
+        code = self.kafka.exit_code()
+        return 1 if code is None else code
+
+    async def restart(self) -> None:
+        await self.kafka.start()  # same ports and data dir: topics and offsets survive
+
+
+async def _supervise_all(children: list[Child], env: dict[str, str], stop: asyncio.Event) -> bool:
+    """Supervise every child until `stop`; False if one of them gave up (a crash loop)."""
+    policy = RestartPolicy.from_env(env)
+    tasks = [
+        asyncio.create_task(supervise(c, policy=policy, stop=stop, say=say)) for c in children
+    ]
+    try:
+        return all(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()  # a restart in progress; the new process is stopped with the rest
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run() -> int:
@@ -171,9 +209,10 @@ async def run() -> int:
         await group.start(lambda s: say(f"{s.name} ready on port {s.port(group.env)}"))
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
         say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
-        await _watch(group, stop)
-        await stop.wait()
-        return 0 if group.exited() is None else 1
+        children: list[Child] = [_ServiceChild(group, s.name) for s in SERVICES]
+        if kafka is not None:
+            children.insert(0, _KafkaChild(kafka))
+        return 0 if await _supervise_all(children, env, stop) else 1
     except (MissingToolError, ServiceStartError) as exc:
         say(str(exc))
         return 1

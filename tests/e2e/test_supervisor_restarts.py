@@ -1,0 +1,120 @@
+"""`make run`'s supervisor restarts what dies: SIGKILL the evaluator and the store, keep working."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flows import score_an_answer
+from interview_localinfra._process import free_port
+from support import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+
+def _service_pid(supervisor: int, module: str) -> int | None:
+    """The pid of the supervisor's child running `python -m <module>`, if one runs."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    for pid in map(int, children):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if module.encode() in cmdline:
+            return pid
+    return None
+
+
+@pytest.fixture
+async def supervisor(
+    kafka_bootstrap: str, tmp_path: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str], Path]]:
+    """`python -m interview_localinfra.system` on the suite's Kafka, until the gateway is ready."""
+    # No model key (the offline scorer) and the memory store, as on a fresh checkout.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_"))
+    }
+    env |= {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CONSUMER_GROUP_PREFIX": f"restart-{uuid.uuid4().hex[:8]}",
+        "PORT": str(free_port()),
+        "STORE_PORT": str(free_port()),
+        "EVALUATOR_PORT": str(free_port()),
+        "CHAT_PORT": str(free_port()),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    log_path = tmp_path / "make-run.log"
+    with log_path.open("wb") as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "interview_localinfra.system",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        await eventually(lambda: _ready(proc, env["PORT"], log_path), timeout_s=180, interval_s=0.5)
+        yield proc, env, log_path
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                await asyncio.wait_for(proc.wait(), 90)
+            except TimeoutError:
+                os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+
+
+async def _ready(proc: asyncio.subprocess.Process, port: str, log_path: Path) -> bool:
+    assert proc.returncode is None, log_path.read_text()
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"http://127.0.0.1:{port}/health/ready")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_scored(
+    supervisor: tuple[asyncio.subprocess.Process, dict[str, str], Path],
+) -> None:
+    proc, env, log_path = supervisor
+    killed = {}
+    for module in ("interview_evaluator.main", "interview_store.main"):
+        pid = _service_pid(proc.pid, module)
+        assert pid is not None, f"{module} is not running"
+        os.kill(pid, signal.SIGKILL)
+        killed[module] = pid
+
+    async def both_back() -> bool:
+        pids = {m: _service_pid(proc.pid, m) for m in killed}
+        return all(pid not in (None, killed[m]) for m, pid in pids.items()) and (
+            log_path.read_text().count("restarted and ready") >= 2
+        )
+
+    await eventually(both_back, timeout_s=120, interval_s=0.5)
+    assert proc.returncode is None, "the supervisor must keep the system running"
+    messages = log_path.read_text()
+    assert "evaluator was killed by SIGKILL; restarting in" in messages
+    assert "store was killed by SIGKILL; restarting in" in messages
+
+    base = f"http://127.0.0.1:{env['PORT']}/api/v1"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+        _, evaluation = await score_an_answer(api)
+    assert 0 <= evaluation["score"] <= 100
+
+    os.killpg(proc.pid, signal.SIGINT)
+    assert await asyncio.wait_for(proc.wait(), 90) == 0
