@@ -57,7 +57,7 @@ class CrashHistory:
             self._crashes.popleft()
         if len(self._crashes) > self._policy.max_crashes:
             return None
-        delay = self._policy.first_delay_s * 2 ** (len(self._crashes) - 1)
+        delay: float = self._policy.first_delay_s * 2 ** (len(self._crashes) - 1)
         return min(delay, self._policy.max_delay_s)
 
 
@@ -121,7 +121,8 @@ async def supervise(
             return False
         say(
             f"{child.name} {describe_exit(code)}; restarting in {delay:.1f}s "
-            f"(crash {history.recent} of {policy.max_crashes} allowed within {policy.window_s:.0f}s)"
+            f"(crash {history.recent} of {policy.max_crashes} allowed "
+            f"within {policy.window_s:.0f}s)"
         )
         if await _sleep_unless(stop, delay):
             return True

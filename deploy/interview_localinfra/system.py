@@ -173,9 +173,7 @@ class _KafkaChild:
 async def _supervise_all(children: list[Child], env: dict[str, str], stop: asyncio.Event) -> bool:
     """Supervise every child until `stop`; False if one of them gave up (a crash loop)."""
     policy = RestartPolicy.from_env(env)
-    tasks = [
-        asyncio.create_task(supervise(c, policy=policy, stop=stop, say=say)) for c in children
-    ]
+    tasks = [asyncio.create_task(supervise(c, policy=policy, stop=stop, say=say)) for c in children]
     try:
         return all(await asyncio.gather(*tasks))
     finally:

@@ -23,6 +23,7 @@ from interview_shared import topics
 from interview_shared.events import Event, EventEnvelope, decode_event, encode_event
 from interview_shared.logging import get_logger
 from interview_shared.metrics import EVENTS_HANDLED, HANDLER_SECONDS
+from interview_shared.telemetry import record_span
 
 CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
 """Commit after the handler succeeds; on an exception seek back so the message is redelivered."""
@@ -173,6 +174,7 @@ class EventProcessor:
                 correlation_id=event.correlation_id,
             ),
             HANDLER_SECONDS.labels(self._group).time(),
+            record_span(record, f"{self._group} handle", event_type=event.type),
         ):
             await self._run(record, event, handler)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_HANDLED = Counter(
     "interview_events_handled_total",
@@ -19,4 +19,34 @@ STORE_BATCH_SECONDS = Histogram(
 )
 STORE_EVENTS_APPLIED = Counter(
     "interview_store_events_applied_total", "Events the store applied (duplicates included)"
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    "interview_http_request_seconds",
+    "Time from receiving an HTTP request to sending the response's status line",
+    ["service", "method", "route", "status"],
+)
+CONSUMER_LAG = Gauge(
+    "interview_consumer_lag",
+    "Records a consumer group has yet to consume: log end offset minus committed offset",
+    ["group", "topic", "partition"],
+)
+CONSUMER_LAG_UPDATED = Gauge(
+    "interview_consumer_lag_updated_timestamp_seconds",
+    "When this process last measured its consumer groups' lag (Unix time)",
+)
+EVALUATION_SECONDS = Histogram(
+    "interview_evaluation_seconds",
+    "Time a scorer took to evaluate one answer, retries included",
+    ["scorer", "outcome"],
+    buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80),
+)
+EVALUATION_TOKENS = Counter(
+    "interview_evaluation_tokens_total",
+    "Model tokens spent on evaluations, by scorer and kind (prompt or completion)",
+    ["scorer", "kind"],
+)
+EVALUATION_COST = Counter(
+    "interview_evaluation_cost_usd_total",
+    "Money spent on evaluations at the configured prices, in US dollars",
+    ["scorer"],
 )

@@ -15,25 +15,30 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
+from interview_shared.http_metrics import HttpMetricsMiddleware
 from interview_shared.settings import ServiceSettings
+from interview_shared.telemetry import tracing_enabled
 
 Resources = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def kafka_broker(settings: ServiceSettings, *, client_id: str) -> KafkaBroker:
     """A Kafka broker whose producer is idempotent with acks=all: a retried send cannot
-    duplicate or reorder events. Per-message logs go to DEBUG; errors still log at ERROR."""
+    duplicate or reorder events. Per-message logs go to DEBUG; errors still log at ERROR.
+    With tracing on, every publish carries the trace context in its record headers."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,
         graceful_timeout=settings.shutdown_grace_s,
         log_level=logging.DEBUG,
+        middlewares=(KafkaTelemetryMiddleware(),) if tracing_enabled() else (),
     )
 
 
@@ -58,9 +63,11 @@ def create_service_app(
     broker: KafkaBroker,
     checks: Mapping[str, HealthCheck],
     resources: Resources = _no_resources,
+    service: str | None = None,
 ) -> FastAPI:
     """A FastAPI app that runs `broker` inside `resources`, with health probes, the error
-    envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`."""
+    envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`.
+    `service` labels its HTTP metrics (default: `title`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +80,12 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.broker = broker  # tests wrap it in FastStream's TestKafkaBroker
+    app.add_middleware(HttpMetricsMiddleware, service=service or title)
+    if tracing_enabled():
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        # Probes and scrapes every few seconds would bury the traces worth reading.
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health/,metrics")
     _serve_metrics(app)
     install_error_handlers(app)
     app.include_router(health_router(checks))

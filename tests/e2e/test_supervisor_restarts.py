@@ -20,6 +20,10 @@ from support import eventually
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 
+def _text(path: Path) -> str:
+    return path.read_text()
+
+
 def _service_pid(supervisor: int, module: str) -> int | None:
     """The pid of the supervisor's child running `python -m <module>`, if one runs."""
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
@@ -80,7 +84,7 @@ async def supervisor(
 
 
 async def _ready(proc: asyncio.subprocess.Process, port: str, log_path: Path) -> bool:
-    assert proc.returncode is None, log_path.read_text()
+    assert proc.returncode is None, _text(log_path)
     try:
         async with httpx.AsyncClient(timeout=2) as client:
             return (await client.get(f"http://127.0.0.1:{port}/health/ready")).status_code == 200
@@ -102,12 +106,12 @@ async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_score
     async def both_back() -> bool:
         pids = {m: _service_pid(proc.pid, m) for m in killed}
         return all(pid not in (None, killed[m]) for m, pid in pids.items()) and (
-            log_path.read_text().count("restarted and ready") >= 2
+            _text(log_path).count("restarted and ready") >= 2
         )
 
     await eventually(both_back, timeout_s=120, interval_s=0.5)
     assert proc.returncode is None, "the supervisor must keep the system running"
-    messages = log_path.read_text()
+    messages = _text(log_path)
     assert "evaluator was killed by SIGKILL; restarting in" in messages
     assert "store was killed by SIGKILL; restarting in" in messages
 

@@ -20,6 +20,7 @@ from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
+from interview_shared.telemetry import tracing
 from pydantic import ValidationError
 
 from interview_api.commands import Commands
@@ -85,6 +86,7 @@ def create_app(
         broker=broker,
         checks={"kafka": broker_check(broker), "store": store_ready},
         resources=resources,
+        service="interview-api",
     )
     app.include_router(api_router)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
@@ -167,7 +169,8 @@ def main() -> None:
     """Run the gateway (`python -m interview_api.main`)."""
     settings = GatewaySettings()
     configure_logging(service="api", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    with tracing("interview-api"):  # before create_app: it picks the broker middleware
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":

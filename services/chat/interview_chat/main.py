@@ -11,6 +11,7 @@ from interview_shared.logging import configure_logging
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
+from interview_shared.telemetry import tracing
 
 from interview_chat.handlers import register_handlers
 from interview_chat.interviewer import Interviewer, OfflineInterviewer
@@ -61,7 +62,8 @@ def main() -> None:
     """Run the chat service (`python -m interview_chat.main`)."""
     settings = ChatSettings()
     configure_logging(service="chat", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    with tracing("interview-chat"):  # before create_app: it picks the broker middleware
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":

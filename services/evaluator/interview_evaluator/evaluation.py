@@ -19,7 +19,9 @@ from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import EvaluationFilter, ListQuery, StoreUnavailableError
+from interview_shared.telemetry import span
 
+from interview_evaluator.observe import observe_evaluation, usage_attributes
 from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
 
 EVALUATOR_VERSION = "0.1.0"
@@ -140,10 +142,10 @@ class AnswerEvaluator:
             return False
         request = scoring_request(event)
         if self._slots is None:
-            result = await self._scorer.score(request)
+            result = await self._score(request)
         else:
             async with self._slots:
-                result = await self._scorer.score(request)
+                result = await self._score(request)
         verdict = evaluated_event(event, result)
         if turn is not None:
             await turn.wait()
@@ -155,6 +157,16 @@ class AnswerEvaluator:
                 "answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score
             )
         return True
+
+    async def _score(self, request: ScoringRequest) -> ScoringResult:
+        """The scorer's call (the model call, for a judge), traced and measured."""
+        started = time.perf_counter()
+        with span("evaluator score", scorer=self._scorer.name, answer_id=request.answer_id) as s:
+            result = await self._scorer.score(request)
+            if s is not None:
+                s.set_attributes(usage_attributes(result))
+        observe_evaluation(result, time.perf_counter() - started)
+        return result
 
     async def _already_in_store(self, event: AnswerSubmitted) -> bool:
         # A redelivery after a crash between publish and commit: the store may already hold the

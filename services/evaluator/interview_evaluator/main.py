@@ -11,6 +11,7 @@ from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
+from interview_shared.telemetry import tracing
 
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import (
@@ -91,7 +92,8 @@ def main() -> None:
     """Run the evaluator (`python -m interview_evaluator.main`)."""
     settings = EvaluatorSettings()
     configure_logging(service="evaluator", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    with tracing("interview-evaluator"):  # before create_app: it picks the broker middleware
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":

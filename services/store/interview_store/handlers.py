@@ -7,6 +7,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
 from interview_shared.messaging import CONSUMER_ACK_POLICY
+from interview_shared.telemetry import batch_spans
 
 from interview_store.ingest import BatchIngestor
 
@@ -43,4 +44,7 @@ def register_handlers(
     )
     async def persist_events(message: KafkaMessage) -> None:
         records = message.raw_message
-        await ingestor.ingest(records if isinstance(records, tuple) else (records,))
+        batch = records if isinstance(records, tuple) else (records,)
+        # One span per event, in that event's trace: the store's write of each answer.
+        with batch_spans(batch, "store persist", **{"db.system": "interview-store"}):
+            await ingestor.ingest(batch)

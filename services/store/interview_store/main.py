@@ -11,6 +11,7 @@ from interview_shared import topics
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
+from interview_shared.telemetry import tracing
 
 from interview_store.backend import open_store, select_backend
 from interview_store.catchup import CatchUp, end_offsets
@@ -86,7 +87,8 @@ def main() -> None:
     """Run the store service (`python -m interview_store.main`)."""
     settings = StoreSettings()
     configure_logging(service="store", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    with tracing("interview-store"):  # before create_app: it picks the broker middleware
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":
