@@ -8,6 +8,7 @@ status line, so a long-lived stream is measured by its time to first byte, not i
 from __future__ import annotations
 
 import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interview_shared.metrics import HTTP_REQUEST_SECONDS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
 from interview_shared.http_metrics import HttpMetricsMiddleware
+from interview_shared.lag import LagMonitor, consumer_groups
 from interview_shared.settings import ServiceSettings
 from interview_shared.telemetry import tracing_enabled
 
@@ -64,17 +65,23 @@ def create_service_app(
     checks: Mapping[str, HealthCheck],
     resources: Resources = _no_resources,
     service: str | None = None,
+    settings: ServiceSettings | None = None,
 ) -> FastAPI:
     """A FastAPI app that runs `broker` inside `resources`, with health probes, the error
     envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`.
-    `service` labels its HTTP metrics (default: `title`)."""
+    `service` labels its HTTP metrics (default: `title`). With `settings`, the lag of the
+    broker's consumer groups is exported at `/metrics` and gates readiness."""
+    lag = _lag_monitor(broker, settings)
+    if lag is not None and settings is not None and settings.consumer_lag_ready_max:
+        checks = {**checks, "lag": _lag_check(lag, settings.consumer_lag_ready_max)}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with resources(app):
             await broker.start()
             try:
-                yield
+                async with lag.running() if lag is not None else nullcontext():
+                    yield
             finally:
                 await broker.stop()
 
@@ -91,6 +98,24 @@ def create_service_app(
     app.include_router(health_router(checks))
     _serve_asyncapi(app, AsyncAPI(broker, title=title, description=description))
     return app
+
+
+def _lag_monitor(broker: KafkaBroker, settings: ServiceSettings | None) -> LagMonitor | None:
+    groups = consumer_groups(broker)
+    if settings is None or not groups:
+        return None
+    return LagMonitor(
+        settings.kafka_bootstrap_servers, groups, interval_s=settings.consumer_lag_interval_s
+    )
+
+
+def _lag_check(lag: LagMonitor, ready_max: int) -> HealthCheck:
+    # Not ready while far behind (a Kubernetes readiness probe then holds back a rollout);
+    # unknown lag (not measured yet, Kafka unreachable) is the kafka check's business.
+    async def check() -> bool:
+        return lag.worst is None or lag.worst <= ready_max
+
+    return check
 
 
 def _serve_metrics(app: FastAPI) -> None:

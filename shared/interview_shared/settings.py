@@ -43,3 +43,11 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(
         default=0.5, gt=0, description="First retry delay; doubles per attempt"
     )
+    consumer_lag_ready_max: int = Field(
+        default=10_000,
+        ge=0,
+        description="Readiness fails while a consumer group lags more records than this (0: off)",
+    )
+    consumer_lag_interval_s: float = Field(
+        default=10.0, gt=0, description="Seconds between two measurements of consumer lag"
+    )

@@ -55,6 +55,7 @@ def create_app(
         broker=broker,
         checks={"kafka": broker_check(broker)},
         resources=resources,
+        settings=settings,
     )
 
 

@@ -85,6 +85,7 @@ def create_app(
         broker=broker,
         checks={"kafka": broker_check(broker)},
         resources=resources,
+        settings=settings,
     )
 
 

@@ -78,6 +78,7 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
         broker=broker,
         checks={"kafka": broker_check(broker), "store": store_ready},
         resources=resources,
+        settings=settings,
     )
     app.include_router(read_api)
     return app
