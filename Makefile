@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench-store bench-judge \
-        bench-evaluator score rescore kafka clean
+        bench-evaluator score rescore ops kafka clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scor
 
 rescore: setup ## Re-score answers from the Kafka log: make rescore ARGS="--rubric r.json --since 2026-10-01"
 	@$(UV) run --frozen python -m interview_evaluator.cli rescore $(ARGS)
+
+ops: setup ## Operations CLI: make ops ARGS="topics" (or groups, dead-letters count|inspect)
+	@$(UV) run --frozen python -m interview_localinfra.ops $(ARGS)
 
 kafka: setup ## Run only a local Kafka broker in the foreground
 	@$(UV) run --frozen python -m interview_localinfra kafka --port 9092
