@@ -37,19 +37,32 @@ def _service_pid(supervisor: int, module: str) -> int | None:
     return None
 
 
+Supervised = tuple[asyncio.subprocess.Process, dict[str, str], Path]
+
+
 @pytest.fixture
-async def supervisor(
-    kafka_bootstrap: str, tmp_path: Path
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str], Path]]:
+async def supervisor(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Supervised]:
     """`python -m interview_localinfra.system` on the suite's Kafka, until the gateway is ready."""
+    async for running in _supervised(tmp_path, {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}):
+        yield running
+
+
+@pytest.fixture
+async def supervisor_with_kafka(tmp_path: Path) -> AsyncIterator[Supervised]:
+    """`python -m interview_localinfra.system` starting a Kafka broker of its own."""
+    own = {"KAFKA_PORT": str(free_port()), "LOCAL_KAFKA_DIR": str(tmp_path / "kafka")}
+    async for running in _supervised(tmp_path, own):
+        yield running
+
+
+async def _supervised(tmp_path: Path, kafka_env: dict[str, str]) -> AsyncIterator[Supervised]:
     # No model key (the offline scorer) and the memory store, as on a fresh checkout.
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_"))
+        if not k.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "KAFKA_"))
     }
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+    env |= kafka_env | {
         "CONSUMER_GROUP_PREFIX": f"restart-{uuid.uuid4().hex[:8]}",
         "PORT": str(free_port()),
         "STORE_PORT": str(free_port()),
@@ -93,7 +106,7 @@ async def _ready(proc: asyncio.subprocess.Process, port: str, log_path: Path) ->
 
 
 async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_scored(
-    supervisor: tuple[asyncio.subprocess.Process, dict[str, str], Path],
+    supervisor: Supervised,
 ) -> None:
     proc, env, log_path = supervisor
     killed = {}
@@ -122,3 +135,22 @@ async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_score
 
     os.killpg(proc.pid, signal.SIGINT)
     assert await asyncio.wait_for(proc.wait(), 90) == 0
+
+
+async def test_a_sigkilled_kafka_broker_is_restarted_and_the_services_carry_on(
+    supervisor_with_kafka: Supervised,
+) -> None:
+    proc, env, log_path = supervisor_with_kafka
+    broker = _service_pid(proc.pid, "kafka.Kafka")
+    assert broker is not None, "the supervisor's own broker"
+    os.kill(broker, signal.SIGKILL)
+
+    async def kafka_back() -> bool:
+        return "kafka restarted and ready" in _text(log_path)
+
+    await eventually(kafka_back, timeout_s=120, interval_s=0.5)
+    assert "kafka was killed by SIGKILL; restarting in" in _text(log_path)
+    base = f"http://127.0.0.1:{env['PORT']}/api/v1"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+        _, evaluation = await score_an_answer(api)
+    assert 0 <= evaluation["score"] <= 100
