@@ -81,6 +81,11 @@ def _headers(event: EventEnvelope) -> dict[str, str]:
     headers = {"event_type": str(getattr(event, "type", "")), "event_id": str(event.event_id)}
     if event.correlation_id:
         headers["correlation_id"] = event.correlation_id
+    # An outcome names its subject in the headers too, so that a reader which needs only a few
+    # outcomes (a gateway picking out its own) can skip the rest without decoding them.
+    if (subject := getattr(event, "subject_event_id", None)) is not None:
+        headers["subject_event_id"] = str(subject)
+        headers["subject_type"] = str(getattr(event, "subject_type", ""))
     return headers
 
 

@@ -239,7 +239,8 @@ class Commands:
         async with self._outcomes.expecting(event.event_id) as future:
             await self._publisher.publish(event)
             try:
-                outcome = await asyncio.wait_for(asyncio.shield(future), self._wait_s)
+                async with asyncio.timeout(self._wait_s):  # no extra task, unlike wait_for
+                    outcome = await future
             except TimeoutError:
                 return Written(id=resource_id, event_id=event.event_id, applied=False)
         _raise_if_rejected(outcome)

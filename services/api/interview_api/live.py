@@ -84,6 +84,10 @@ class AppliedGate:
         self._max_held = max_held
         self._held: OrderedDict[uuid.UUID, tuple[float, str, Event]] = OrderedDict()
 
+    def watched(self, key: str) -> bool:
+        """Whether a stream listens for `key`: the tails decode nothing else."""
+        return self._live.watched(key)
+
     def event(self, key: str, event: Event) -> None:
         """A live event from the tail."""
         if not self._live.watched(key):

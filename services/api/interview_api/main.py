@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
-from interview_shared.events import OutcomeRecorded, decode_event
+from interview_shared.events import EventEnvelope, OutcomeRecorded, decode_event
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
 from interview_shared.read_client import HttpReadSide, ReadSide
@@ -122,7 +122,14 @@ def _tail_outcomes(
         description="Resolves waiting writes, feeds the projection and releases SSE frames.",
     )
     async def follow(message: KafkaMessage) -> None:
-        for outcome in _decoded(message, OutcomeRecorded):
+        # Every replica sees every outcome of the cluster: decode only those it has a use for.
+        def wanted(record: ConsumerRecord[Any, Any]) -> bool:
+            subject, kind = _header(record, "subject_event_id"), _header(record, "subject_type")
+            if subject is None or kind is None or kind.startswith(("interview.", "question.")):
+                return True
+            return outcomes.awaits(subject) or gate.watched(_key(record))
+
+        for outcome in _decoded(message, OutcomeRecorded, wanted):
             outcomes.seen(outcome)
             projection.observe(outcome)
             gate.outcome(outcome)
@@ -142,12 +149,9 @@ def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate) -> None:
         description="Fans live events out to SSE streams by aggregate id.",
     )
     async def relay(message: KafkaMessage) -> None:
-        for record in _records(message):
-            try:
-                event = decode_event(record.value or b"")
-            except ValidationError:
-                continue  # the owning consumers dead-letter poison messages; a live view skips
-            gate.event(record.key.decode() if record.key else "", event)
+        # Only what an open stream watches is decoded (the owning consumers dead-letter poison).
+        for event in _decoded(message, EventEnvelope, lambda record: gate.watched(_key(record))):
+            gate.event(event.key, event)  # type: ignore[arg-type]  # decoded: one of Event
 
 
 def _records(message: KafkaMessage) -> Sequence[ConsumerRecord[Any, Any]]:
@@ -155,8 +159,26 @@ def _records(message: KafkaMessage) -> Sequence[ConsumerRecord[Any, Any]]:
     return records if isinstance(records, tuple | list) else (records,)
 
 
-def _decoded(message: KafkaMessage, kind: type[E]) -> Iterator[E]:
+def _key(record: ConsumerRecord[Any, Any]) -> str:
+    key: bytes | None = record.key
+    return key.decode() if key else ""
+
+
+def _header(record: ConsumerRecord[Any, Any], name: str) -> str | None:
+    for header, value in record.headers or ():
+        if header == name:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def _decoded(
+    message: KafkaMessage,
+    kind: type[E],
+    wanted: Callable[[ConsumerRecord[Any, Any]], bool] = lambda _: True,
+) -> Iterator[E]:
     for record in _records(message):
+        if not wanted(record):
+            continue
         try:
             event = decode_event(record.value or b"")
         except ValidationError:

@@ -52,6 +52,13 @@ class OutcomeHub:
         if future is not None and not future.done():
             future.set_result(outcome)
 
+    def awaits(self, event_id: str) -> bool:
+        """Whether a request of this process waits for the outcome of `event_id`."""
+        try:
+            return uuid.UUID(event_id) in self._waiting
+        except ValueError:
+            return False
+
     def recent(self, event_id: uuid.UUID) -> OutcomeRecorded | None:
         """An outcome seen lately, if any."""
         return self._recent.get(event_id)

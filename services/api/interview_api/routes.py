@@ -40,6 +40,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
 )
+from pydantic import BaseModel
 
 from interview_api.commands import Commands, Written
 from interview_api.live import LiveEvents
@@ -111,8 +112,11 @@ def _created(written: Written, response: Response, *, status: int = 201) -> Any:
     """`status` with the resource once the store has applied the write, else 202 with its id."""
     resource = written.resource
     if not written.applied or resource is None:
-        response.status_code = 202
-        return Accepted(id=written.id, event_id=written.event_id)
+        resource, status = Accepted(id=written.id, event_id=written.event_id), 202
+    if isinstance(resource, BaseModel):
+        # Serialised directly: the model is already valid, and re-validating it against the
+        # route's response union costs more on the hot path than the rest of the request.
+        return Response(resource.model_dump_json(), status, media_type="application/json")
     response.status_code = status
     return resource
 
