@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image recipe for the four services (api, store, evaluator, chat) and the topic tool.
 #
 #   docker build --build-arg SERVICE=store -t interview-store .
@@ -12,6 +10,10 @@
 #   service  runtime + the CMD and HEALTHCHECK of the service named by the SERVICE build arg.
 # SERVICE is declared only in the last stage, so all four service images share every layer
 # above it: building them one after the other costs one dependency install.
+#
+# No `# syntax=` line: BuildKit's built-in Dockerfile frontend (Docker 20.10+) already knows
+# RUN --mount, and a syntax line makes every build pull a frontend image from a registry, which
+# an offline machine cannot (see deploy/compose/offline.yml).
 #
 # Settings come from the environment only (see .env.example): no .env file is copied into the
 # image (.dockerignore excludes them) and no secret is baked in.

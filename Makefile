@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench-store bench-judge \
-        bench-evaluator score rescore ops kafka clean
+        bench-evaluator score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -66,6 +66,12 @@ ops: setup ## Operations CLI: make ops ARGS="topics" (or groups, dead-letters co
 
 kafka: setup ## Run only a local Kafka broker in the foreground
 	@$(UV) run --frozen python -m interview_localinfra kafka --port 9092
+
+compose-up: setup ## Build and start docker-compose.yml detached; wait for the gateway (COMPOSE_OFFLINE=1: stand-in images)
+	@deploy/compose/compose.sh up
+
+compose-down: ## Remove the compose stack, its volumes included
+	@deploy/compose/compose.sh down
 
 clean: ## Remove local state (Kafka data of make run, caches); keeps the Kafka jars
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache .hypothesis
