@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from interview_api.settings import GatewaySettings
-from interview_chat.settings import ChatSettings
 from interview_evaluator.judge_settings import judge_config
 from interview_evaluator.settings import EvaluatorSettings
 from interview_localinfra.containers import KAFKA_IMAGE, docker_available, kafka_env_name
@@ -32,9 +30,16 @@ from interview_localinfra.kafka import SINGLE_NODE_SETTINGS
 from interview_shared.settings import ServiceSettings
 from interview_store.backend import select_backend
 from interview_store.settings import StoreSettings
-from pydantic import AliasChoices, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings
+from settings_env import (
+    ALL_SETTINGS,
+    APP_SERVICES,
+    all_settings_env,
+    env_names,
+    is_secret,
+    load_exactly,
+    settings_env,
+)
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 COMPOSE_FILE: Final = ROOT / "docker-compose.yml"
@@ -42,15 +47,7 @@ DOCKERFILE: Final = ROOT / "Dockerfile"
 DOCKERIGNORE: Final = ROOT / ".dockerignore"
 ENV_EXAMPLE: Final = ROOT / ".env.example"
 
-# compose service (= the SERVICE build arg, = interview_<name>) -> its settings class.
-APP_SERVICES: Final[dict[str, type[ServiceSettings]]] = {
-    "api": GatewaySettings,
-    "store": StoreSettings,
-    "evaluator": EvaluatorSettings,
-    "chat": ChatSettings,
-}
 INFRA_SERVICES: Final = ("kafka", "postgres", "topics")
-ALL_SETTINGS: Final[tuple[type[BaseSettings], ...]] = (ServiceSettings, *APP_SERVICES.values())
 STORE_CLIENTS: Final = ("api", "evaluator", "chat")
 
 
@@ -113,32 +110,6 @@ def _environment(service: str) -> dict[str, str | None]:
     }
 
 
-def _env_names(field_name: str, info: FieldInfo) -> set[str]:
-    """The variable names pydantic-settings reads a field from (upper case; no env_prefix)."""
-    alias = info.validation_alias
-    if isinstance(alias, AliasChoices):
-        return {str(choice).upper() for choice in alias.choices if isinstance(choice, str)}
-    if isinstance(alias, str):
-        return {alias.upper()}
-    return {field_name.upper()}
-
-
-def _settings_env(cls: type[BaseSettings]) -> dict[str, tuple[str, FieldInfo]]:
-    """Variable name -> (field name, field) for every field of `cls`."""
-    return {
-        env: (name, info)
-        for name, info in cls.model_fields.items()
-        for env in _env_names(name, info)
-    }
-
-
-def _all_settings_env() -> dict[str, tuple[str, FieldInfo]]:
-    names: dict[str, tuple[str, FieldInfo]] = {}
-    for cls in ALL_SETTINGS:
-        names.update(_settings_env(cls))
-    return names
-
-
 @pytest.fixture
 def load_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -146,15 +117,8 @@ def load_settings(
     """Build a service's settings exactly from its compose environment, nothing else."""
 
     def load(service: str) -> ServiceSettings:
-        cls = APP_SERVICES[service]
-        monkeypatch.chdir(tmp_path)  # no .env / .env.local of the developer
-        for name in _all_settings_env():
-            monkeypatch.delenv(name, raising=False)
-            monkeypatch.delenv(name.lower(), raising=False)
-        for name, value in _environment(service).items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        return cls()
+        env = {name: value for name, value in _environment(service).items() if value is not None}
+        return load_exactly(monkeypatch, tmp_path, APP_SERVICES[service], env)
 
     return load
 
@@ -368,7 +332,7 @@ def test_gateway_is_published_on_8080() -> None:
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_service_environment_names_are_settings(service: str) -> None:
-    known = _settings_env(APP_SERVICES[service])
+    known = settings_env(APP_SERVICES[service])
     unknown = {name for name in _environment(service) if name.upper() not in known}
     assert not unknown, f"{service} sets variables its settings class ignores: {sorted(unknown)}"
 
@@ -442,16 +406,16 @@ def _env_example() -> dict[str, str]:
 
 def test_env_example_documents_exactly_the_settings() -> None:
     documented = set(_env_example())
-    known = set(_all_settings_env())
+    known = set(all_settings_env())
     assert not documented - known, f"not a setting: {sorted(documented - known)}"
     assert not known - documented, f"undocumented: {sorted(known - documented)}"
 
 
 def test_env_example_shows_the_defaults_and_no_secrets() -> None:
-    known = _all_settings_env()
+    known = all_settings_env()
     for name, value in _env_example().items():
         _, info = known[name]
-        if info.annotation is not None and SecretStr in typing.get_args(info.annotation):
+        if is_secret(info):
             assert value == "", f".env.example must not hold a value for secret {name}"
         default = info.default
         shown = "" if default is None else str(default)
@@ -589,7 +553,7 @@ def test_dockerfile_service_stage_runs_the_service() -> None:
     for service, cls in APP_SERVICES.items():
         port_field = cls.model_fields["port"]
         assert pairs[service] == (
-            next(iter(_env_names("port", port_field))),
+            next(iter(env_names("port", port_field))),
             port_field.default,
         ), f"Dockerfile HEALTHCHECK port of {service}"
 
@@ -666,6 +630,6 @@ def test_docker_compose_config_is_valid() -> None:
 
 def test_settings_classes_cover_every_field_name() -> None:
     # Guards the alias logic above: every field maps to at least one variable name.
-    mapping: Mapping[str, tuple[str, FieldInfo]] = _all_settings_env()
+    mapping: Mapping[str, tuple[str, FieldInfo]] = all_settings_env()
     fields = {name for cls in ALL_SETTINGS for name in cls.model_fields}
     assert fields == {name for name, _ in mapping.values()}
