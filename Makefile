@@ -30,7 +30,7 @@ lint: setup ## ruff check and format check
 	@$(UV) run --frozen ruff format --check .
 
 # Test folders are checked one at a time: each has its own conftest module.
-TEST_DIRS := tests/unit tests/integration tests/e2e tests/evaluator_llm tests/store tests/plugins
+TEST_DIRS := tests/unit tests/integration tests/e2e tests/compose tests/evaluator_llm tests/store tests/plugins
 typecheck: setup ## mypy --strict
 	@$(UV) run --frozen mypy shared deploy services
 	@for d in $(TEST_DIRS) "tests/conftest.py tests/support.py tests/settings_env.py"; do \

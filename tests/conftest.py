@@ -2,8 +2,9 @@
 
 Each is taken from, in order: an environment variable naming an existing server
 (KAFKA_BOOTSTRAP_SERVERS, TEST_DATABASE_URL), a testcontainers container when a Docker daemon
-answers, or a local process started by ``interview_localinfra`` (Kafka jars from Maven Central,
-Debian's PostgreSQL binaries). Without any of them tests are skipped on a developer machine but
+answers and already has the image (or TESTCONTAINERS=1; see ``use_container``), or a local
+process started by ``interview_localinfra`` (Kafka jars from Maven Central, Debian's PostgreSQL
+binaries). Without any of them tests are skipped on a developer machine but
 fail in CI (CI set), so a broken install can never turn into a green run of skipped tests.
 """
 
@@ -26,9 +27,11 @@ from interview_localinfra import (
     ensure_topics,
 )
 from interview_localinfra.containers import (
-    docker_available,
+    KAFKA_IMAGE,
+    POSTGRES_IMAGE,
     start_kafka_container,
     start_postgres_container,
+    use_container,
 )
 
 # Makes any call to the real OpenAI API fail inside the suite (see the plugin).
@@ -44,9 +47,9 @@ def _unavailable(what: str, error: BaseException) -> NoReturn:
 
 
 @functools.cache
-def _docker() -> bool:
-    # Asked at most once per session, and only when no environment variable names a server.
-    return docker_available()
+def _container(image: str) -> bool:
+    # Asked at most once per image and session, and only when no variable names a server.
+    return use_container(image)
 
 
 @asynccontextmanager
@@ -54,7 +57,7 @@ async def _kafka_server() -> AsyncIterator[str]:
     """Yield a bootstrap address from the first source that works; stop what was started."""
     if external := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield external
-    elif _docker():
+    elif _container(KAFKA_IMAGE):
         container, bootstrap = await asyncio.to_thread(start_kafka_container)
         try:
             yield bootstrap
@@ -70,7 +73,7 @@ async def _postgres_server() -> AsyncIterator[str]:
     """Yield a DSN from the first source that works; stop what was started."""
     if external := os.environ.get("TEST_DATABASE_URL"):
         yield external
-    elif _docker():
+    elif _container(POSTGRES_IMAGE):
         container, dsn = await asyncio.to_thread(start_postgres_container)
         try:
             yield dsn

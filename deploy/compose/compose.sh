@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make compose-up` / `make compose-down`: the docker-compose.yml stack, built and started
 # detached, then waited for until the gateway answers /health/ready; or removed with its volumes.
+# `compose.sh logs` prints the containers' states and last log lines.
 #
 # COMPOSE_OFFLINE: 1 = always add deploy/compose/offline.yml (stand-in images built from Debian
 # packages), 0 = never, unset = add it only when the public images cannot be pulled.
@@ -87,12 +88,16 @@ case "${1:-}" in
     "${COMPOSE[@]}" "${FILES[@]}" up -d
     wait_for_gateway
     ;;
+  logs) # for a test that failed: what every container said
+    "${COMPOSE[@]}" "${FILES[@]}" ps
+    "${COMPOSE[@]}" "${FILES[@]}" logs --no-color --tail "${COMPOSE_LOG_LINES:-60}"
+    ;;
   down)
     # The offline file adds no container or volume, so the base file names everything to remove.
     "${COMPOSE[@]}" "${FILES[@]}" down --volumes --remove-orphans
     ;;
   *)
-    echo "usage: $0 up|down" >&2
+    echo "usage: $0 up|down|logs" >&2
     exit 2
     ;;
 esac

@@ -45,26 +45,53 @@ def _daemon_socket_reachable(docker_host: str, timeout: float) -> bool:
     return True  # reachable, or a transport (ssh, npipe) that only the SDK can judge
 
 
-def docker_available(timeout: float = 2.0) -> bool:
-    """True if a Docker daemon answers a ping within ``timeout`` seconds.
+def docker_available(
+    timeout: float = 2.0, *, image: str | None = None, docker_host: str | None = None
+) -> bool:
+    """True if a Docker daemon answers a ping within ``timeout`` seconds (and has ``image``).
 
-    Any failure (no SDK, no socket, daemon down, permission denied) means "no Docker".
+    ``docker_host`` defaults to DOCKER_HOST, else the default socket. Any failure (no SDK, no
+    socket, daemon down, permission denied) means "no Docker".
     """
-    docker_host = os.environ.get("DOCKER_HOST", _DEFAULT_DOCKER_HOST)
+    explicit = docker_host is not None
+    docker_host = docker_host or os.environ.get("DOCKER_HOST", _DEFAULT_DOCKER_HOST)
     if not _daemon_socket_reachable(docker_host, timeout):
         return False
     try:
         import docker
 
-        client = docker.from_env(timeout=max(1, round(timeout)))
+        seconds = max(1, round(timeout))
+        client = (  # from_env also honours DOCKER_TLS_VERIFY and DOCKER_CERT_PATH
+            docker.DockerClient(base_url=docker_host, timeout=seconds)
+            if explicit
+            else docker.from_env(timeout=seconds)
+        )
     except Exception:
         return False
     try:
+        if image is not None:
+            client.images.get(image)  # raises ImageNotFound: a local look-up, never a pull
         return bool(client.ping())
     except Exception:
         return False
     finally:
         client.close()
+
+
+def use_container(image: str) -> bool:
+    """Whether a test server should be a testcontainers container of ``image``.
+
+    TESTCONTAINERS=1: whenever a daemon answers (it may pull the image); TESTCONTAINERS=0:
+    never; unset: only when the image is already local. A daemon alone is not enough: where
+    registries cannot be reached (as on CI machines), a pull would fail every infrastructure
+    test, while the local processes of interview_localinfra work.
+    """
+    choice = os.environ.get("TESTCONTAINERS", "").strip().lower()
+    if choice in ("0", "false", "no"):
+        return False
+    if choice in ("1", "true", "yes"):
+        return docker_available()
+    return docker_available(image=image)
 
 
 def kafka_env_name(prop: str) -> str:
