@@ -7,8 +7,8 @@
 #   interview-local/python:3.11       + Debian's python3.11, and the host's CA bundle for PyPI
 #
 # and stages what the Kafka stand-in's build context needs (the broker jars, from Maven Central
-# via interview_localinfra). Each step is skipped when its result exists, so a warm run costs
-# seconds; the rootfs tarball is cached under COMPOSE_CACHE_DIR (default .cache/compose).
+# via interview_localinfra). The slow steps are skipped when their result exists, so a warm run
+# costs seconds; the rootfs tarball is cached under COMPOSE_CACHE_DIR (default .cache/compose).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.local/bin:$PATH" # uv, as in the Makefile
@@ -53,8 +53,9 @@ ensure_debian_image() {
 }
 
 ensure_python_image() {
-  have_image "$PYTHON_IMAGE" && return 0
-  # PyPI's certificate chain is checked against the host's bundle (it may hold a local CA).
+  # Built every time (a layer-cache hit costs about a second), so an edit of its Dockerfile or
+  # a new host CA bundle takes effect. PyPI's certificate chain is checked against the host's
+  # bundle (it may hold a local CA).
   cp /etc/ssl/certs/ca-certificates.crt deploy/compose/python/host-ca-certificates.crt
   log "building $PYTHON_IMAGE"
   DOCKER_BUILDKIT=1 "$DOCKER" build -q -t "$PYTHON_IMAGE" deploy/compose/python >/dev/null
