@@ -1,7 +1,7 @@
 """Static checks of the Kubernetes manifests (deploy/k8s), with no cluster.
 
-The kustomization is rendered here (a small renderer of the features it uses; where `kubectl`
-is installed, its built-in kustomize must render the same objects), then every object is
+The kustomization is rendered by tests/kustomize_render.py (the features it uses; where
+`kubectl` is installed, its built-in kustomize must render the same objects), then every object is
 validated against the Kubernetes API's OpenAPI schemas that kubernetes-validate ships (strict:
 an unknown field fails), and the KEDA ScaledObject against the schema of KEDA's own CRD
 (schemas/keda-scaledobject-v2.20.2.json says where it comes from). The environment each
@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Final, cast
 
 import jsonschema
 import kubernetes_validate
@@ -28,6 +28,7 @@ from interview_shared import topics
 from interview_shared.settings import ServiceSettings
 from interview_store.backend import select_backend
 from interview_store.settings import StoreSettings
+from kustomize_render import Object, render
 from settings_env import APP_SERVICES, all_settings_env, is_secret, load_exactly, settings_env
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -36,9 +37,6 @@ KEDA_SCHEMA: Final = Path(__file__).parent / "schemas" / "keda-scaledobject-v2.2
 
 # The oldest Kubernetes minor still maintained upstream, and the newest the package knows.
 K8S_VERSIONS: Final = ("1.32.0", kubernetes_validate.latest_version())
-# Kustomization fields the renderer below implements; any other fails rather than be ignored.
-_KUSTOMIZE_FIELDS: Final = {"apiVersion", "kind", "namespace", "labels", "resources", "images"}
-_CLUSTER_SCOPED: Final = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 # Metadata names of KEDA 2.20's kafka scaler read from the trigger (pkg/scalers/kafka_scaler.go,
 # `order=triggerMetadata`); a `...FromEnv` variant exists for those also read from the env.
 KEDA_KAFKA_METADATA: Final = {
@@ -65,51 +63,7 @@ KEDA_KAFKA_METADATA: Final = {
     "awsRegion",
 }
 
-Object = dict[str, Any]
-
-
 # ---- rendering -----------------------------------------------------------------------------
-
-
-def _yaml_documents(path: Path) -> list[Object]:
-    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
-
-
-def _set_image(container: Object, images: list[Object]) -> None:
-    name, _, _ = str(container["image"]).partition(":")
-    for image in images:
-        if image["name"] == name:
-            container["image"] = f"{image.get('newName', name)}:{image['newTag']}"
-
-
-def _pod_spec(obj: Object) -> Object | None:
-    spec = obj.get("spec", {})
-    if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-        return cast(Object, spec["template"]["spec"])
-    return None
-
-
-def render(directory: Path) -> list[Object]:
-    """The objects `kustomize build directory` emits, for the fields in _KUSTOMIZE_FIELDS."""
-    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
-    unknown = set(kustomization) - _KUSTOMIZE_FIELDS
-    assert not unknown, f"the test's renderer does not implement {sorted(unknown)}"
-    objects: list[Object] = []
-    for resource in kustomization.get("resources", []):
-        path = directory / resource
-        objects += render(path) if path.is_dir() else _yaml_documents(path)
-    for obj in objects:
-        metadata = obj.setdefault("metadata", {})
-        if "namespace" in kustomization and obj["kind"] not in _CLUSTER_SCOPED:
-            metadata["namespace"] = kustomization["namespace"]
-        for label in kustomization.get("labels", []):
-            assert not label.get("includeSelectors"), "renderer: labels on metadata only"
-            assert not label.get("includeTemplates"), "renderer: labels on metadata only"
-            metadata.setdefault("labels", {}).update(label["pairs"])
-        pod = _pod_spec(obj)
-        for container in (pod or {}).get("containers", []) + (pod or {}).get("initContainers", []):
-            _set_image(container, kustomization.get("images", []))
-    return objects
 
 
 @cache
