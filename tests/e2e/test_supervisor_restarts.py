@@ -26,7 +26,10 @@ def _text(path: Path) -> str:
 
 def _service_pid(supervisor: int, module: str) -> int | None:
     """The pid of the supervisor's child running `python -m <module>`, if one runs."""
-    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    try:
+        children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    except FileNotFoundError:
+        return None  # the supervisor itself is gone: the caller's check reports its log
     for pid in map(int, children):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -117,6 +120,7 @@ async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_score
         killed[module] = pid
 
     async def both_back() -> bool:
+        assert proc.returncode is None, f"the supervisor exited:\n{_text(log_path)}"
         pids = {m: _service_pid(proc.pid, m) for m in killed}
         return all(pid not in (None, killed[m]) for m, pid in pids.items()) and (
             _text(log_path).count("restarted and ready") >= 2
@@ -146,6 +150,7 @@ async def test_a_sigkilled_kafka_broker_is_restarted_and_the_services_carry_on(
     os.kill(broker, signal.SIGKILL)
 
     async def kafka_back() -> bool:
+        assert proc.returncode is None, f"the supervisor exited:\n{_text(log_path)}"
         return "kafka restarted and ready" in _text(log_path)
 
     await eventually(kafka_back, timeout_s=120, interval_s=0.5)
