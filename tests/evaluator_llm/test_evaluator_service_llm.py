@@ -21,9 +21,8 @@ from interview_evaluator.settings import EvaluatorSettings
 from interview_shared import topics
 from interview_shared.domain import Criterion, Rubric
 from interview_shared.events import AnswerSubmitted, QuestionSnapshot, encode_event
-from interview_store.memory import MemoryStore
 from pydantic import SecretStr
-from support import StoreReadSide, commit_group_at_end, matching, tail
+from support import commit_group_at_end, matching, tail
 
 pytestmark = [pytest.mark.kafka]
 ANSWER = "A mutex is a lock: only one thread at a time may enter the critical section."
@@ -51,7 +50,7 @@ async def evaluator(kafka_bootstrap: str, fake_openai: FakeOpenAIServer) -> Asyn
         judge_timeout_s=5,
         judge_breaker_failures=50,
     )
-    app = create_app(settings, read=StoreReadSide(MemoryStore()))
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
 

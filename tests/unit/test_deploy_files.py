@@ -48,7 +48,7 @@ DOCKERIGNORE: Final = ROOT / ".dockerignore"
 ENV_EXAMPLE: Final = ROOT / ".env.example"
 
 INFRA_SERVICES: Final = ("kafka", "postgres", "topics")
-STORE_CLIENTS: Final = ("api", "evaluator", "chat")
+STORE_CLIENTS: Final = ("api", "chat")  # the evaluator needs only Kafka
 
 
 # ---- helpers -------------------------------------------------------------------------------

@@ -12,12 +12,10 @@ separate Python process started from scratch, so every one pays the same costs:
   `--batch-size` records, EVALUATOR_BATCH_SIZE's default unless given, with a 10 ms batch
   timeout, produce one message per record, wait for the acknowledgements, then commit). The
   plumbing alone; no decode, no scoring.
-* evaluator: the real service app (`create_app`) with the offline scorer and an in-memory read
-  side that holds no evaluations (a healthy, instant store), run with
+* evaluator: the real service app (`create_app`) with the offline scorer, run with
   EVALUATOR_BATCH_SIZE=`--batch-size` (the same as the relay) and
-  EVALUATOR_CONCURRENCY=`--concurrency`.
-* with `--http-store`, also `python -m interview_evaluator.main`, unmodified, whose store URL
-  points at a closed port: the idempotency lookup fails and the answer is judged anyway.
+  EVALUATOR_CONCURRENCY=`--concurrency`. It calls no other service; its CPU includes the
+  report follower, which reads the answers and evaluations topics too.
 
 Each measurement: start the worker, push a warm-up batch and wait for all of its outputs
 (excluded: it covers process start, the group join and first-use costs), then time from the
@@ -51,26 +49,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 from interview_shared import topics
 from interview_shared.events import AnswerSubmitted, QuestionSnapshot, decode_event, encode_event
-from interview_shared.read_client import ReadSide
-from interview_shared.read_models import (
-    Answer,
-    AnswerFilter,
-    ApplyResult,
-    Candidate,
-    ChatMessage,
-    ChatSession,
-    CvAnalysis,
-    Evaluation,
-    EvaluationFilter,
-    Interview,
-    InterviewFilter,
-    InterviewLogEntry,
-    InterviewReport,
-    ListQuery,
-    Page,
-    Question,
-    QuestionFilter,
-)
 
 from interview_evaluator.agreement import default_golden_path, load_golden
 from interview_evaluator.evaluation import evaluated_event, scoring_request
@@ -247,82 +225,15 @@ async def relay_worker(bootstrap: str, batch_size: int) -> None:
         await consumer.stop()
 
 
-# Built once: a parametrised generic that nothing keeps alive is garbage-collected and rebuilt
-# on the next use (~0.3 ms), which would bill the stub's cost to the service.
-_EMPTY_CANDIDATES = Page[Candidate](items=())
-_EMPTY_QUESTIONS = Page[Question](items=())
-_EMPTY_INTERVIEWS = Page[Interview](items=())
-_EMPTY_ANSWERS = Page[Answer](items=())
-_EMPTY_EVALUATIONS = Page[Evaluation](items=())
-
-
-class NoEvaluations:
-    """A `ReadSide` whose store holds nothing: every lookup misses at once."""
-
-    async def healthy(self) -> bool:
-        return True
-
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        return None
-
-    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
-        return None
-
-    async def get_candidate_by_email(self, email: str) -> Candidate | None:
-        return None
-
-    async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
-        return _EMPTY_CANDIDATES
-
-    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
-        return []
-
-    async def get_question(self, question_id: uuid.UUID) -> Question | None:
-        return None
-
-    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
-        return _EMPTY_QUESTIONS
-
-    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
-        return None
-
-    async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
-        return _EMPTY_INTERVIEWS
-
-    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
-        return []
-
-    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
-        return None
-
-    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
-        return None
-
-    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
-        return _EMPTY_ANSWERS
-
-    async def list_evaluations(
-        self, query: ListQuery, filters: EvaluationFilter
-    ) -> Page[Evaluation]:
-        return _EMPTY_EVALUATIONS
-
-    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
-        return None
-
-    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
-        return []
-
-
 async def evaluator_worker() -> None:
-    """The real evaluator app, configured from the environment, over `NoEvaluations`."""
+    """The real evaluator app, configured from the environment."""
     from interview_shared.logging import configure_logging
 
     from interview_evaluator.main import create_app
 
     settings = EvaluatorSettings()
     configure_logging(service="evaluator", level=settings.log_level, fmt=settings.log_format)
-    read: ReadSide = NoEvaluations()
-    app = create_app(settings, read=read)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         await _until_terminated()
 
@@ -377,10 +288,8 @@ def _orphan_guard() -> list[str]:
     return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv and sys.platform == "linux" else []
 
 
-def variants(
-    bootstrap: str, batch_size: int, concurrency: int, *, http_store: bool
-) -> list[Variant]:
-    """The relay baseline, the evaluator, and (`http_store`) the unmodified service entry point.
+def variants(bootstrap: str, batch_size: int, concurrency: int) -> list[Variant]:
+    """The relay baseline and the evaluator.
 
     The relay and the evaluators poll batches of the same size.
     """
@@ -409,15 +318,8 @@ def variants(
             (*me, "--worker", "evaluator"),
             env,
         ),
-        Variant(
-            "evaluator, HTTP store refused",
-            topics.ANSWERS,
-            topics.EVALUATIONS,
-            (sys.executable, "-m", "interview_evaluator.main"),
-            {**env, "STORE_URL": f"http://127.0.0.1:{_closed_port()}"},
-        ),
     ]
-    return chosen if http_store else chosen[:2]
+    return chosen
 
 
 @contextlib.asynccontextmanager
@@ -645,9 +547,7 @@ async def bench(args: argparse.Namespace) -> None:
             flush=True,
         )
         for repeat in range(args.repeats):
-            for index, variant in enumerate(
-                variants(bootstrap, args.batch_size, args.concurrency, http_store=args.http_store)
-            ):
+            for index, variant in enumerate(variants(bootstrap, args.batch_size, args.concurrency)):
                 # Fresh ids per run (the evaluator skips answers it has already judged), the
                 # same texts for every variant.
                 seed = args.seed + repeat
@@ -706,11 +606,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         type=int,
         default=EvaluatorSettings.model_fields["evaluator_concurrency"].default,
         help="the evaluator's concurrent scorer calls (EVALUATOR_CONCURRENCY)",
-    )
-    parser.add_argument(
-        "--http-store",
-        action="store_true",
-        help="also run `python -m interview_evaluator.main` with its store URL on a closed port",
     )
     parser.add_argument("--golden", type=Path, default=None, help="golden JSONL for answer texts")
     parser.add_argument("--seed", type=int, default=7)

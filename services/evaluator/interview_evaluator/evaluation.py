@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 
 from interview_shared.events import (
     AnswerEvaluated,
@@ -17,18 +16,14 @@ from interview_shared.events import (
 )
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
-from interview_shared.read_client import ReadSide
-from interview_shared.read_models import EvaluationFilter, ListQuery, StoreUnavailableError
 from interview_shared.telemetry import span
 
+from interview_evaluator.ids import answer_evaluated_event_id, evaluation_id
 from interview_evaluator.observe import observe_evaluation, usage_attributes
 from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
 
 EVALUATOR_VERSION = "0.1.0"
-STORE_RETRY_AFTER_S = 1.0
-"""After the store fails to answer, how long idempotency lookups are skipped (judged again)."""
 log = get_logger(__name__)
-_LOOKUP = ListQuery(limit=100)  # immutable: built once, not per answer
 _stdlib_log = logging.getLogger(__name__)  # level checks: structlog formats before filtering
 
 
@@ -45,9 +40,18 @@ def scoring_request(event: AnswerSubmitted) -> ScoringRequest:
     )
 
 
-def evaluated_event(event: AnswerSubmitted, result: ScoringResult) -> AnswerEvaluated:
-    """The `answer.evaluated` event for a scorer's result, with lineage."""
+def evaluated_event(
+    event: AnswerSubmitted, result: ScoringResult, *, replay_id: str | None = None
+) -> AnswerEvaluated:
+    """The `answer.evaluated` event for a scorer's result, with lineage and deterministic ids
+    (see `ids`): the same answer, scorer and rubric version always give the same evaluation."""
+    rubric_version = event.question.rubric.version
+    evaluation = evaluation_id(
+        event.answer_id, scorer=result.scorer, rubric_version=rubric_version, replay_id=replay_id
+    )
     return AnswerEvaluated(
+        event_id=answer_evaluated_event_id(evaluation),
+        evaluation_id=evaluation,
         answer_id=event.answer_id,
         interview_id=event.interview_id,
         question_id=event.question_id,
@@ -62,7 +66,7 @@ def evaluated_event(event: AnswerSubmitted, result: ScoringResult) -> AnswerEval
             scorer=result.scorer,
             scorer_version=result.scorer_version,
             model=result.model,
-            rubric_version=event.question.rubric.version,
+            rubric_version=rubric_version,
             prompt_hash=result.prompt_hash,
             evaluator_version=EVALUATOR_VERSION,
             parameters=result.parameters,
@@ -106,16 +110,19 @@ class PublishTurn:
 
 
 class AnswerEvaluator:
-    """Scores answers once per (answer, scorer, rubric version) and publishes the result."""
+    """Scores answers once per (answer, scorer, rubric version) and publishes the result.
+
+    Idempotency needs no lookup: the verdict's ids are derived from that triple, so the store
+    keeps one row however often an answer is judged. The in-process memory of recent verdicts
+    only saves the scorer's cost (an LLM call) on a redelivery to the same process.
+    """
 
     def __init__(
         self,
         *,
         scorer: Scorer,
         publisher: EventPublisher,
-        read: ReadSide | None,
         remember: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
         concurrency: int | None = None,
     ) -> None:
         self._scorer = scorer
@@ -123,11 +130,8 @@ class AnswerEvaluator:
         # of the polled batch. Held only while scoring, never while waiting to publish.
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
         self._publisher = publisher
-        self._read = read
         self._done: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._remember = remember
-        self._clock = clock
-        self._store_down_until = float("-inf")
 
     async def evaluate(self, event: AnswerSubmitted, turn: PublishTurn | None = None) -> bool:
         """Score and publish, unless this answer was already judged by this scorer and rubric.
@@ -137,7 +141,7 @@ class AnswerEvaluator:
         this returns or raises.
         """
         key = (str(event.answer_id), self._scorer.name, event.question.rubric.version)
-        if key in self._done or await self._already_in_store(event):
+        if key in self._done:
             log.info("answer_already_evaluated", answer_id=key[0], scorer=key[1], rubric=key[2])
             return False
         request = scoring_request(event)
@@ -167,27 +171,6 @@ class AnswerEvaluator:
                 s.set_attributes(usage_attributes(result))
         observe_evaluation(result, time.perf_counter() - started)
         return result
-
-    async def _already_in_store(self, event: AnswerSubmitted) -> bool:
-        # A redelivery after a crash between publish and commit: the store may already hold the
-        # verdict. If the store cannot be asked, judge again: a duplicate verdict is harmless
-        # (evaluations are append-only), a lost one is not. After a failure the store is not
-        # asked again for STORE_RETRY_AFTER_S: each failed lookup costs more CPU than scoring
-        # (~2 ms for a refused connection), and the outcome, judging again, is the same.
-        if self._read is None or self._clock() < self._store_down_until:
-            return False
-        try:
-            page = await self._read.list_evaluations(
-                _LOOKUP, EvaluationFilter(answer_id=event.answer_id)
-            )
-        except StoreUnavailableError:
-            self._store_down_until = self._clock() + STORE_RETRY_AFTER_S
-            return False
-        rubric = event.question.rubric.version
-        return any(
-            e.lineage.scorer == self._scorer.name and e.lineage.rubric_version == rubric
-            for e in page.items
-        )
 
     def _remember_done(self, key: tuple[str, str, str]) -> None:
         self._done[key] = None

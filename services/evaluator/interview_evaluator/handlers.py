@@ -1,4 +1,4 @@
-"""The evaluator's Kafka edge: answers in, verdicts out; interview completions in, reports out."""
+"""The evaluator's Kafka edge: answers in, verdicts out (reports come from `reports`)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,16 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.message import KafkaMessage as KafkaStreamMessage
 from interview_shared import topics
-from interview_shared.domain import InterviewStatus
-from interview_shared.events import AnswerSubmitted, Event, InterviewStatusChanged
+from interview_shared.events import AnswerSubmitted, Event
 from interview_shared.logging import get_logger
-from interview_shared.messaging import (
-    CONSUMER_ACK_POLICY,
-    EventProcessor,
-    EventPublisher,
-    RetryLater,
-)
-from interview_shared.read_client import ReadSide
-from interview_shared.read_models import Outcome
+from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor, RetryLater
 
-from interview_evaluator.aggregate import collect, summarise
 from interview_evaluator.evaluation import AnswerEvaluator, PublishTurn
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 
 ANSWERS_ROLE = "evaluator"
-REPORTS_ROLE = "evaluator-reports"
 log = get_logger(__name__)
 
 
@@ -113,48 +102,19 @@ class AnswerBatchHandler:
             raise RetryLater("circuit breaker open") from exc
 
 
-class CompletionHandler:
-    """On interview COMPLETED (as applied by the store), publishes `interview.evaluated`."""
-
-    def __init__(self, *, read: ReadSide, publisher: EventPublisher, wait_s: float) -> None:
-        self._read = read
-        self._publisher = publisher
-        self._wait_s = wait_s
-
-    async def handle(self, event: Event) -> None:
-        """Aggregate the interview's current scores once its completion is applied."""
-        if (
-            not isinstance(event, InterviewStatusChanged)
-            or event.status is not InterviewStatus.COMPLETED
-        ):
-            return
-        outcome = await self._read.event_outcome(event.event_id, wait_s=self._wait_s)
-        if outcome is None:
-            raise RuntimeError("the store has not applied the completion yet")
-        if outcome.outcome is Outcome.REJECTED:
-            return  # a racing, invalid transition: the interview did not complete
-        answers, questions = await collect(self._read, event.interview_id, wait_s=self._wait_s)
-        report = summarise(event.interview_id, answers, questions)
-        await self._publisher.publish(
-            report.model_copy(update={"correlation_id": event.correlation_id})
-        )
-
-
 def register_handlers(
     broker: KafkaBroker,
     *,
     answers: AnswerBatchHandler,
-    completions: CompletionHandler,
-    processor: EventProcessor,
-    groups: tuple[str, str],
+    group: str,
     batch_size: int,
     max_poll_interval_ms: int,
 ) -> None:
-    """Subscribe both handlers, at least once."""
+    """Subscribe the answer handler, at least once."""
 
     @broker.subscriber(
         topics.ANSWERS.name,
-        group_id=groups[0],
+        group_id=group,
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=10,
@@ -169,14 +129,3 @@ def register_handlers(
         # aiokafka's getmany gives a tuple, FastStream's TestKafkaBroker a list: accept both.
         batch = tuple(records) if isinstance(records, tuple | list) else (records,)
         await answers.handle_batch(batch)
-
-    @broker.subscriber(
-        topics.INTERVIEWS.name,
-        group_id=groups[1],
-        auto_offset_reset="earliest",
-        ack_policy=CONSUMER_ACK_POLICY,
-        title="evaluator-reports",
-        description="Publishes interview.evaluated when an interview is COMPLETED.",
-    )
-    async def report_interviews(message: KafkaMessage) -> None:
-        await processor.process(message.raw_message, completions.handle)

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
-from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 from interview_shared.telemetry import tracing
 
 from interview_evaluator.evaluation import AnswerEvaluator
-from interview_evaluator.handlers import (
-    ANSWERS_ROLE,
-    REPORTS_ROLE,
-    AnswerBatchHandler,
-    CompletionHandler,
-    register_handlers,
-)
+from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.offline_scorer import OfflineScorer
+from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.settings import EvaluatorSettings
 
@@ -30,34 +26,39 @@ log = get_logger(__name__)
 
 
 def create_app(
-    settings: EvaluatorSettings, *, scorer: Scorer | None = None, read: ReadSide | None = None
+    settings: EvaluatorSettings,
+    *,
+    scorer: Scorer | None = None,
+    log_tail: Callable[[], LogTail] | None = None,
 ) -> FastAPI:
-    """Build the evaluator; `scorer` and `read` replace the real adapters (tests)."""
+    """Build the evaluator; `scorer` and `log_tail` (the reports' view of the log) replace the
+    real adapters in tests. The evaluator calls no other service: everything it needs is on Kafka.
+    """
     judge = None if scorer is not None else build_judge(settings)
     active: Scorer = scorer or judge or OfflineScorer()
     log.info("scorer_selected", scorer=active.name)
-    http_read = HttpReadSide(settings.store_url)
-    reader: ReadSide = read or http_read
+    broker = kafka_broker(settings, client_id="interview-evaluator")
+    publisher = EventPublisher(broker)
+    follower = ReportFollower(
+        tail=log_tail or (lambda: KafkaLogTail(settings.kafka_bootstrap_servers)),
+        publisher=publisher,
+        wait_s=settings.aggregate_wait_s,
+    )
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if read is None:
-                await stack.enter_async_context(http_read)
             if judge is not None:
                 stack.push_async_callback(judge.aclose)
+            task = asyncio.create_task(follow(follower), name="report-follower")
+            stack.push_async_callback(_cancel, task)
             yield
 
-    broker = kafka_broker(settings, client_id="interview-evaluator")
-    publisher = EventPublisher(broker)
     register_handlers(
         broker,
         answers=AnswerBatchHandler(
             evaluator=AnswerEvaluator(
-                scorer=active,
-                publisher=publisher,
-                read=reader,
-                concurrency=settings.evaluator_concurrency,
+                scorer=active, publisher=publisher, concurrency=settings.evaluator_concurrency
             ),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
             processor=EventProcessor(
@@ -66,27 +67,26 @@ def create_app(
             breaker=judge.breaker if judge is not None else None,
             pause_s=min(settings.judge_breaker_reset_s, settings.max_poll_interval_ms / 4000),
         ),
-        completions=CompletionHandler(
-            read=reader, publisher=publisher, wait_s=settings.aggregate_wait_s
-        ),
-        processor=EventProcessor(
-            publisher=publisher,
-            group=settings.consumer_group(REPORTS_ROLE),
-            max_attempts=settings.consumer_max_attempts,
-            backoff_s=settings.consumer_retry_backoff_s,
-        ),
-        groups=(settings.consumer_group(ANSWERS_ROLE), settings.consumer_group(REPORTS_ROLE)),
+        group=settings.consumer_group(ANSWERS_ROLE),
         batch_size=settings.evaluator_batch_size,
         max_poll_interval_ms=settings.max_poll_interval_ms,
     )
-    return create_service_app(
+    app = create_service_app(
         title="interview-evaluator",
         description=f"Scores answers with the {active.name} scorer.",
         broker=broker,
-        checks={"kafka": broker_check(broker)},
+        checks={"kafka": broker_check(broker), "reports": follower.ready},
         resources=resources,
         settings=settings,
     )
+    app.state.reports = follower
+    return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def main() -> None:

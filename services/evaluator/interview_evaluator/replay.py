@@ -2,8 +2,9 @@
 
 The answers topic holds every `answer.submitted` with the question snapshot it was judged
 against, so a replay needs nothing but the log. Each new verdict is an ordinary
-`answer.evaluated` whose lineage names the rubric version, scorer and a replay id; the store
-appends it to the answer's history, nothing is overwritten.
+`answer.evaluated` whose lineage names the rubric version, scorer and a replay id; the replay id
+is part of the evaluation id (see `ids`), so a deliberate re-score appends to the answer's history
+in the store even under an unchanged rubric version, and nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ async def replay(
         result = result.model_copy(
             update={"parameters": {**result.parameters, "replay_id": summary.replay_id}}
         )
-        verdict = evaluated_event(event, result)
+        verdict = evaluated_event(event, result, replay_id=summary.replay_id)
         if publisher is not None:
             await publisher.publish(verdict)
         on_verdict(verdict)

@@ -16,9 +16,6 @@ class EvaluatorSettings(ServiceSettings, JudgeSettings):
     port: int = Field(
         default=8082, validation_alias=AliasChoices("EVALUATOR_PORT"), description="Health port"
     )
-    store_url: str = Field(
-        default="http://localhost:8081", description="Store read API (idempotency, aggregates)"
-    )
     evaluator_concurrency: int = Field(
         default=8, ge=1, le=256, description="Answers scored at once (concurrent scorer calls)"
     )
@@ -29,7 +26,7 @@ class EvaluatorSettings(ServiceSettings, JudgeSettings):
         default=600_000, ge=10_000, description="Kafka max.poll.interval.ms of the answer consumer"
     )
     aggregate_wait_s: float = Field(
-        default=30.0, gt=0, description="How long to wait for pending scores on COMPLETED"
+        default=30.0, gt=0, description="After COMPLETED, seconds to wait for missing scores"
     )
 
     @model_validator(mode="after")

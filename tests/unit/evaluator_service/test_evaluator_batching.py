@@ -96,9 +96,7 @@ def record(event: AnswerSubmitted, offset: int) -> ConsumerRecord[Any, Any]:
 def handler(recorder: Recorder, scorer: OfflineScorer, concurrency: int) -> AnswerBatchHandler:
     publisher = EventPublisher(recorder)
     return AnswerBatchHandler(
-        evaluator=AnswerEvaluator(
-            scorer=scorer, publisher=publisher, read=None, concurrency=concurrency
-        ),
+        evaluator=AnswerEvaluator(scorer=scorer, publisher=publisher, concurrency=concurrency),
         processor=EventProcessor(publisher=publisher, group="interview-evaluator", max_attempts=1),
         breaker=None,
         pause_s=0.02,

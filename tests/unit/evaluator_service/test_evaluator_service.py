@@ -4,49 +4,39 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import structlog
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from interview_evaluator.aggregate import summarise
 from interview_evaluator.evaluation import EVALUATOR_VERSION, AnswerEvaluator
 from interview_evaluator.handlers import AnswerBatchHandler
+from interview_evaluator.ids import NAMESPACE, answer_evaluated_event_id, evaluation_id
 from interview_evaluator.main import create_app
 from interview_evaluator.offline_scorer import (
     OFFLINE_SCORER_NAME,
     OFFLINE_SCORER_VERSION,
     OfflineScorer,
 )
+from interview_evaluator.reports import MemoryLogTail
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 from interview_evaluator.scoring import ScoringRequest, ScoringResult
 from interview_evaluator.settings import EvaluatorSettings
 from interview_shared import topics
-from interview_shared.domain import Criterion, Difficulty, QuestionType, Rubric
+from interview_shared.domain import Criterion, Rubric
 from interview_shared.events import (
     AnswerEvaluated,
     AnswerSubmitted,
     Event,
-    Lineage,
     QuestionSnapshot,
     decode_event,
     encode_event,
 )
 from interview_shared.messaging import EventProcessor, EventPublisher, RetryLater
-from interview_shared.read_models import (
-    Answer,
-    ApplyResult,
-    Evaluation,
-    EvaluationFilter,
-    ListQuery,
-    Page,
-    Question,
-    StoreUnavailableError,
-)
-from interview_store.memory import MemoryStore
 from pydantic import ValidationError
 from support import event_record
 
@@ -90,25 +80,6 @@ class CountingScorer(OfflineScorer):
         return await super().score(request)
 
 
-class EvaluationsRead(MemoryStore):
-    """A read side holding the given evaluations (or, with `down`, unreachable)."""
-
-    def __init__(self, evaluations: list[Evaluation] | None = None, *, down: bool = False) -> None:
-        super().__init__()
-        self.held = evaluations or []
-        self.down = down
-
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        return await super().event_outcome(event_id)
-
-    async def list_evaluations(
-        self, query: ListQuery, filters: EvaluationFilter
-    ) -> Page[Evaluation]:
-        if self.down:
-            raise StoreUnavailableError("store read API unreachable")
-        return Page(items=tuple(e for e in self.held if e.answer_id == filters.answer_id))
-
-
 def submitted(*, rubric_version: str = "r3", answer_id: uuid.UUID | None = None) -> AnswerSubmitted:
     question_id = uuid.uuid4()
     rubric = Rubric(version=rubric_version, criteria=(Criterion(name="correctness"),))
@@ -129,27 +100,8 @@ def submitted(*, rubric_version: str = "r3", answer_id: uuid.UUID | None = None)
     )
 
 
-def stored_evaluation(
-    answer: AnswerSubmitted, *, scorer: str = OFFLINE_SCORER_NAME, rubric_version: str = "r3"
-) -> Evaluation:
-    return Evaluation(
-        id=uuid.uuid4(),
-        answer_id=answer.answer_id,
-        interview_id=answer.interview_id,
-        question_id=answer.question_id,
-        outcome="SCORED",
-        score=50.0,
-        lineage=Lineage(
-            scorer=scorer, scorer_version="x", rubric_version=rubric_version, evaluator_version="x"
-        ),
-        created_at=NOW,
-    )
-
-
-def evaluator(
-    recorder: Recorder, scorer: OfflineScorer, read: EvaluationsRead | None = None
-) -> AnswerEvaluator:
-    return AnswerEvaluator(scorer=scorer, publisher=EventPublisher(recorder), read=read)
+def evaluator(recorder: Recorder, scorer: OfflineScorer) -> AnswerEvaluator:
+    return AnswerEvaluator(scorer=scorer, publisher=EventPublisher(recorder))
 
 
 # ---- AnswerEvaluator ---------------------------------------------------------------------------
@@ -158,7 +110,7 @@ def evaluator(
 async def test_a_verdict_is_published_with_its_full_lineage() -> None:
     recorder, answer = Recorder(), submitted(rubric_version="r3")
 
-    await evaluator(recorder, OfflineScorer(), EvaluationsRead()).evaluate(answer)
+    await evaluator(recorder, OfflineScorer()).evaluate(answer)
 
     [verdict] = recorder.evaluations()
     assert (verdict.answer_id, verdict.interview_id, verdict.question_id) == (
@@ -191,29 +143,52 @@ async def test_an_answer_judged_in_this_process_is_not_judged_again() -> None:
     assert len(recorder.evaluations()) == 1
 
 
-async def test_an_answer_the_store_holds_a_verdict_for_is_not_judged_again() -> None:
-    recorder, scorer, answer = Recorder(), CountingScorer(), submitted(rubric_version="r3")
-    read = EvaluationsRead([stored_evaluation(answer, rubric_version="r3")])
+async def test_judging_an_answer_again_gives_the_same_ids() -> None:
+    # Another process (or this one after a restart) judges a redelivered answer: the verdict's
+    # ids are the same, so the store keeps one evaluation without being asked first.
+    first, second, answer = Recorder(), Recorder(), submitted(rubric_version="r3")
 
-    await evaluator(recorder, scorer, read).evaluate(answer)
+    await evaluator(first, OfflineScorer()).evaluate(answer)
+    await evaluator(second, OfflineScorer()).evaluate(answer)
 
-    assert scorer.calls == 0
-    assert recorder.events == []
+    [one], [two] = first.evaluations(), second.evaluations()
+    assert (
+        one.evaluation_id
+        == two.evaluation_id
+        == evaluation_id(answer.answer_id, scorer=OFFLINE_SCORER_NAME, rubric_version="r3")
+    )
+    assert one.event_id == two.event_id == answer_evaluated_event_id(one.evaluation_id)
 
 
 @pytest.mark.parametrize(
-    ("scorer_name", "rubric_version"), [(OFFLINE_SCORER_NAME, "r2"), ("openai-judge", "r3")]
+    ("scorer", "rubric_version", "replay_id"),
+    [
+        (OFFLINE_SCORER_NAME, "r2", None),
+        ("openai-judge", "r3", None),
+        (OFFLINE_SCORER_NAME, "r3", "x"),
+    ],
 )
-async def test_a_verdict_by_another_rubric_or_scorer_does_not_count(
-    scorer_name: str, rubric_version: str
+def test_another_rubric_scorer_or_replay_is_another_evaluation(
+    scorer: str, rubric_version: str, replay_id: str | None
 ) -> None:
-    recorder, answer = Recorder(), submitted(rubric_version="r3")
-    other = stored_evaluation(answer, scorer=scorer_name, rubric_version=rubric_version)
+    answer_id = uuid.uuid4()
+    live = evaluation_id(answer_id, scorer=OFFLINE_SCORER_NAME, rubric_version="r3")
 
-    await evaluator(recorder, OfflineScorer(), EvaluationsRead([other])).evaluate(answer)
+    other = evaluation_id(
+        answer_id, scorer=scorer, rubric_version=rubric_version, replay_id=replay_id
+    )
 
-    [verdict] = recorder.evaluations()
-    assert verdict.lineage.rubric_version == "r3"
+    assert other != live
+    assert evaluation_id(uuid.uuid4(), scorer=OFFLINE_SCORER_NAME, rubric_version="r3") != live
+
+
+def test_the_id_namespace_is_pinned() -> None:
+    # Changing the namespace would turn every redelivered answer into a new evaluation.
+    answer_id = uuid.UUID("00000000-0000-0000-0000-000000000001")
+    assert NAMESPACE == uuid.uuid5(uuid.NAMESPACE_URL, "https://interview.example/evaluator/ids")
+    assert evaluation_id(answer_id, scorer="s", rubric_version="v") == uuid.uuid5(
+        NAMESPACE, f"evaluation/{answer_id}/s/v"
+    )
 
 
 async def test_a_new_rubric_version_rejudges_an_answer_judged_in_this_process() -> None:
@@ -227,169 +202,15 @@ async def test_a_new_rubric_version_rejudges_an_answer_judged_in_this_process() 
     assert [v.lineage.rubric_version for v in recorder.evaluations()] == ["r1", "r2"]
 
 
-async def test_an_unreachable_store_does_not_stop_judging() -> None:
-    recorder, answer = Recorder(), submitted()
-
-    await evaluator(recorder, OfflineScorer(), EvaluationsRead(down=True)).evaluate(answer)
-
-    assert len(recorder.evaluations()) == 1
-
-
 async def test_the_in_process_memory_is_bounded() -> None:
     recorder, scorer = Recorder(), CountingScorer()
-    judge = AnswerEvaluator(
-        scorer=scorer, publisher=EventPublisher(recorder), read=None, remember=1
-    )
+    judge = AnswerEvaluator(scorer=scorer, publisher=EventPublisher(recorder), remember=1)
     first, second = submitted(), submitted()
 
     for answer in (first, second, first):
         await judge.evaluate(answer)
 
     assert scorer.calls == 3  # `first` was forgotten when `second` was remembered
-
-
-# ---- aggregate.summarise -----------------------------------------------------------------------
-
-
-def question(*skills: str) -> Question:
-    return Question(
-        id=uuid.uuid4(),
-        text="Q?",
-        type=QuestionType.GENERAL,
-        difficulty=Difficulty.MEDIUM,
-        skills=skills,
-        tags=(),
-        reference_answer="",
-        key_points=(),
-        rubric=Rubric(),
-        created_at=NOW,
-        updated_at=NOW,
-    )
-
-
-def answer(
-    interview_id: uuid.UUID,
-    asked: Question,
-    score: float | None,
-    *,
-    minutes: int = 0,
-    rubric_version: str = "v1",
-    evaluated: bool = True,
-) -> Answer:
-    answer_id = uuid.uuid4()
-    evaluation = Evaluation(
-        id=uuid.uuid4(),
-        answer_id=answer_id,
-        interview_id=interview_id,
-        question_id=asked.id,
-        outcome="SCORED" if score is not None else "UNSCORABLE",
-        score=score,
-        unscorable_reason=None if score is not None else "gibberish",
-        lineage=Lineage(
-            scorer="offline",
-            scorer_version="1",
-            rubric_version=rubric_version,
-            evaluator_version="0",
-        ),
-        created_at=NOW,
-    )
-    at = NOW + timedelta(minutes=minutes)
-    return Answer(
-        id=answer_id,
-        interview_id=interview_id,
-        question_id=asked.id,
-        text="...",
-        submitted_at=at,
-        created_at=at,
-        evaluation=evaluation if evaluated else None,
-    )
-
-
-def test_summarise_averages_per_skill_and_overall() -> None:
-    interview_id = uuid.uuid4()
-    sql_python, python, go, plain = (
-        question("sql", "python"),
-        question("python"),
-        question("go"),
-        question(),
-    )
-    answers = [
-        answer(interview_id, sql_python, 80.0, rubric_version="v2"),
-        answer(interview_id, python, 40.0),
-        answer(interview_id, go, 30.0),
-        answer(interview_id, plain, 70.0),
-    ]
-    questions = {q.id: q for q in (sql_python, python, go, plain)}
-
-    report = summarise(interview_id, answers, questions)
-
-    assert report.interview_id == interview_id
-    assert report.overall_score == 55.0
-    assert {(s.skill, s.score, s.answers) for s in report.skills} == {
-        ("general", 70.0, 1),
-        ("go", 30.0, 1),
-        ("python", 60.0, 2),
-        ("sql", 80.0, 1),
-    }
-    assert [s.skill for s in report.skills] == ["general", "go", "python", "sql"]
-    assert report.strengths == ("general", "sql")  # >= 70
-    assert report.weaknesses == ("go",)  # < 50
-    assert report.rubric_versions == ("v1", "v2")
-    assert set(report.evaluation_ids) == {a.evaluation.id for a in answers if a.evaluation}
-
-
-@pytest.mark.parametrize(
-    ("score", "strong", "weak"),
-    [(70.0, True, False), (69.99, False, False), (50.0, False, False), (49.99, False, True)],
-)
-def test_strength_and_weakness_thresholds(score: float, strong: bool, weak: bool) -> None:
-    interview_id, asked = uuid.uuid4(), question("sql")
-
-    report = summarise(interview_id, [answer(interview_id, asked, score)], {asked.id: asked})
-
-    assert (report.strengths == ("sql",)) is strong
-    assert (report.weaknesses == ("sql",)) is weak
-
-
-def test_unscorable_and_unscored_answers_count_in_no_average() -> None:
-    interview_id = uuid.uuid4()
-    scored, unscorable, pending = question("sql"), question("sql"), question("go")
-    answers = [
-        answer(interview_id, scored, 90.0),
-        answer(interview_id, unscorable, None),
-        answer(interview_id, pending, 10.0, evaluated=False),
-    ]
-
-    report = summarise(interview_id, answers, {q.id: q for q in (scored, unscorable, pending)})
-
-    assert report.overall_score == 90.0
-    assert [(s.skill, s.score, s.answers) for s in report.skills] == [("sql", 90.0, 1)]
-    assert len(report.evaluation_ids) == 1
-
-
-def test_the_newest_answer_to_a_question_is_the_one_that_counts() -> None:
-    interview_id, asked, other = uuid.uuid4(), question("sql"), question("go")
-    answers = [
-        answer(interview_id, asked, 95.0, minutes=5),
-        answer(interview_id, asked, 10.0, minutes=1),
-        answer(interview_id, other, 80.0, minutes=1),
-        answer(interview_id, other, None, minutes=9, evaluated=False),  # newest, not yet scored
-    ]
-
-    report = summarise(interview_id, answers, {asked.id: asked, other.id: other})
-
-    assert [(s.skill, s.score) for s in report.skills] == [("sql", 95.0)]
-    assert report.overall_score == 95.0
-
-
-def test_an_interview_without_scores_has_no_overall_score() -> None:
-    interview_id = uuid.uuid4()
-
-    report = summarise(interview_id, [], {})
-
-    assert report.overall_score is None
-    assert report.skills == ()
-    assert report.strengths == report.weaknesses == ()
 
 
 # ---- AnswerBatchHandler ------------------------------------------------------------------------
@@ -404,7 +225,7 @@ def batch_handler(
 ) -> AnswerBatchHandler:
     publisher = EventPublisher(recorder)
     return AnswerBatchHandler(
-        evaluator=AnswerEvaluator(scorer=scorer, publisher=publisher, read=None),
+        evaluator=AnswerEvaluator(scorer=scorer, publisher=publisher),
         processor=EventProcessor(publisher=publisher, group="interview-evaluator", max_attempts=1),
         breaker=breaker,
         pause_s=0.02,
@@ -496,9 +317,19 @@ def test_a_judge_that_fits_the_poll_interval_is_accepted() -> None:
 # ---- the whole app on an in-memory broker ------------------------------------------------------
 
 
-async def test_the_app_scores_a_submitted_answer_from_kafka() -> None:
+async def test_the_app_scores_a_submitted_answer_from_kafka(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    http_calls: list[str] = []
+
+    async def no_http(self: httpx.AsyncClient, request: httpx.Request, **_: Any) -> None:
+        http_calls.append(str(request.url))
+        raise AssertionError(f"the scoring path called {request.url}")
+
+    # Every HTTP client of the product (the read client included) sends through httpx.
+    monkeypatch.setattr(httpx.AsyncClient, "send", no_http)
     settings = EvaluatorSettings(openai_api_key=None, consumer_retry_backoff_s=0.01)
-    app = create_app(settings, read=EvaluationsRead())
+    app = create_app(settings, log_tail=MemoryLogTail)
     broker: KafkaBroker = app.state.broker
     verdicts: list[AnswerEvaluated] = []
 
@@ -515,6 +346,7 @@ async def test_the_app_scores_a_submitted_answer_from_kafka() -> None:
         )
 
     [verdict] = verdicts
+    assert http_calls == []
     assert verdict.answer_id == answer.answer_id
     assert verdict.lineage.scorer == OFFLINE_SCORER_NAME
     assert verdict.lineage.rubric_version == "r3"
