@@ -76,39 +76,6 @@ def evaluated_event(
     )
 
 
-class PublishTurn:
-    """Makes the answers of one batch, scored concurrently, publish in the batch's order.
-
-    Answer i waits until answer i-1 has handed its verdict to the producer (or given up), then
-    releases answer i+1 just before its own publish call. The release only schedules the next
-    answer: it runs after this one suspends, and the publish path (FastStream -> aiokafka
-    `send`) appends the record to the producer's buffer before its first suspension. The idempotent
-    producer keeps that order per partition, so verdicts for one interview keep their order,
-    while the acknowledgements are still awaited concurrently.
-    """
-
-    __slots__ = ("_mine", "_previous")
-
-    def __init__(self, previous: asyncio.Event | None, mine: asyncio.Event) -> None:
-        self._previous = previous
-        self._mine = mine
-
-    @classmethod
-    def chain(cls, size: int) -> list[PublishTurn]:
-        """One turn per answer of a batch, each following the one before."""
-        events = [asyncio.Event() for _ in range(size)]
-        return [cls(events[i - 1] if i else None, events[i]) for i in range(size)]
-
-    async def wait(self) -> None:
-        """Until the previous answer has published or given up."""
-        if self._previous is not None and not self._previous.is_set():
-            await self._previous.wait()
-
-    def release(self) -> None:
-        """Let the next answer publish (idempotent; call on every path)."""
-        self._mine.set()
-
-
 class AnswerEvaluator:
     """Scores answers once per (answer, scorer, rubric version) and publishes the result.
 
@@ -133,34 +100,33 @@ class AnswerEvaluator:
         self._done: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._remember = remember
 
-    async def evaluate(self, event: AnswerSubmitted, turn: PublishTurn | None = None) -> bool:
-        """Score and publish, unless this answer was already judged by this scorer and rubric.
+    async def evaluate(self, event: AnswerSubmitted) -> bool:
+        """Score and publish one answer (see `verdict`); returns whether a verdict went out."""
+        verdict = await self.verdict(event)
+        if verdict is None:
+            return False
+        await self.publish(verdict)
+        self.published(verdict)
+        return True
 
-        Returns whether a verdict was published. With a `turn`, the publish waits for the
-        previous answer of the batch (see `PublishTurn`); the caller releases the turn when
-        this returns or raises.
-        """
+    async def verdict(self, event: AnswerSubmitted) -> AnswerEvaluated | None:
+        """The verdict on one answer, or None if this process already published it (same
+        scorer and rubric). Publishing is the caller's, so a batch's verdicts go out together."""
         key = (str(event.answer_id), self._scorer.name, event.question.rubric.version)
         if key in self._done:
             log.info("answer_already_evaluated", answer_id=key[0], scorer=key[1], rubric=key[2])
-            return False
+            return None
         request = scoring_request(event)
         if self._slots is None:
             result = await self._score(request)
         else:
             async with self._slots:
                 result = await self._score(request)
-        verdict = evaluated_event(event, result)
-        if turn is not None:
-            await turn.wait()
-            turn.release()  # the next answer runs only after this one's send (see PublishTurn)
-        await self._publisher.publish(verdict)
-        self._remember_done(key)
         if _stdlib_log.isEnabledFor(logging.DEBUG):  # one INFO line per batch instead
             log.debug(
                 "answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score
             )
-        return True
+        return evaluated_event(event, result)
 
     async def _score(self, request: ScoringRequest) -> ScoringResult:
         """The scorer's call (the model call, for a judge), traced and measured."""
@@ -172,7 +138,13 @@ class AnswerEvaluator:
         observe_evaluation(result, time.perf_counter() - started)
         return result
 
-    def _remember_done(self, key: tuple[str, str, str]) -> None:
+    async def publish(self, verdict: AnswerEvaluated) -> None:
+        """Hand one verdict to the broker and wait for its acknowledgement."""
+        await self._publisher.publish(verdict)
+
+    def published(self, verdict: AnswerEvaluated) -> None:
+        """Note a verdict the broker acknowledged: a redelivery to this process skips it."""
+        key = (str(verdict.answer_id), self._scorer.name, verdict.lineage.rubric_version)
         self._done[key] = None
         while len(self._done) > self._remember:
             self._done.popitem(last=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -10,15 +11,16 @@ from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage as KafkaStreamMessage
 from interview_shared import topics
-from interview_shared.events import AnswerSubmitted, Event
+from interview_shared.events import AnswerEvaluated, AnswerSubmitted, Event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor, RetryLater
 
-from interview_evaluator.evaluation import AnswerEvaluator, PublishTurn
+from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 
 ANSWERS_ROLE = "evaluator"
 log = get_logger(__name__)
+_stdlib_log = logging.getLogger(__name__)  # level checks: structlog formats before filtering
 
 
 async def _raw_records(message: KafkaStreamMessage) -> Any:
@@ -32,11 +34,13 @@ async def _raw_records(message: KafkaStreamMessage) -> Any:
 
 
 class AnswerBatchHandler:
-    """Scores one polled batch concurrently; returns only when every answer is published or
-    dead-lettered, so the batch's offsets are committed after the work is durable.
+    """Scores one polled batch concurrently, then publishes its verdicts together; returns only
+    when every answer is published or dead-lettered, so the batch's offsets are committed after
+    the work is durable.
 
-    Verdicts are handed to the producer in the batch's order (`PublishTurn`), so verdicts for
-    one interview keep their order even when a judge finishes them out of order; their
+    The verdicts are handed to the producer in the batch's order with no suspension in between
+    (each publish appends its record before its first await), so they travel in as few produce
+    requests as the producer can make and verdicts for one interview keep their order; their
     acknowledgements are awaited together. How many answers are scored at once is the
     evaluator's business (`AnswerEvaluator(concurrency=...)`), not the batch size's.
     """
@@ -58,37 +62,49 @@ class AnswerBatchHandler:
         """Score every record of the batch; raise RetryLater to have it redelivered."""
         await self._wait_for_breaker()
         started = time.perf_counter()
-        turns = PublishTurn.chain(len(records))
-        published = [False] * len(records)
-        results = await asyncio.gather(
-            *(self._one(r, turns[i], published, i) for i, r in enumerate(records)),
-            return_exceptions=True,
+        verdicts: list[AnswerEvaluated | None] = [None] * len(records)
+        scored = await asyncio.gather(
+            *(self._score(r, verdicts, i) for i, r in enumerate(records)), return_exceptions=True
         )
-        for result in results:
+        for result in scored:
             if isinstance(result, BaseException):
                 raise result
-        log.info(
-            "answer_batch_evaluated",
-            records=len(records),
-            published=sum(published),
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+        ready = [(records[i], v) for i, v in enumerate(verdicts) if v is not None]
+        await self._publish(ready)
+        if _stdlib_log.isEnabledFor(logging.INFO):
+            log.info(
+                "answer_batch_evaluated",
+                records=len(records),
+                published=len(ready),
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
-    async def _one(
-        self, record: ConsumerRecord[Any, Any], turn: PublishTurn, published: list[bool], i: int
+    async def _score(
+        self, record: ConsumerRecord[Any, Any], verdicts: list[AnswerEvaluated | None], i: int
     ) -> None:
         async def handle(event: Event) -> None:
             if not isinstance(event, AnswerSubmitted):
                 return
             try:
-                published[i] = await self._evaluator.evaluate(event, turn)
+                verdicts[i] = await self._evaluator.verdict(event)
             except CircuitOpenError as exc:
                 raise RetryLater(str(exc)) from exc
 
-        try:
-            await self._processor.process(record, handle)
-        finally:
-            turn.release()  # skipped, dead-lettered or failed: the next answer may publish
+        await self._processor.process(record, handle)
+
+    async def _publish(self, ready: list[tuple[ConsumerRecord[Any, Any], AnswerEvaluated]]) -> None:
+        # One verdict the broker refuses (too large, say) is dead-lettered with its answer;
+        # if even the dead letter fails, that raises and the whole batch is redelivered.
+        acks = await asyncio.gather(
+            *(self._evaluator.publish(v) for _, v in ready), return_exceptions=True
+        )
+        for (record, verdict), ack in zip(ready, acks, strict=True):
+            if ack is None:
+                self._evaluator.published(verdict)
+            elif isinstance(ack, Exception):
+                await self._processor.dead_letter(record, ack, attempts=1)
+            else:
+                raise ack
 
     async def _wait_for_breaker(self) -> None:
         # While the endpoint keeps failing, stop consuming instead of dead-lettering everything.

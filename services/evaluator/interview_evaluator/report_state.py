@@ -2,8 +2,8 @@
 
 Fed in log order from three topics: `answer.submitted` (what was answered, with the question's
 skills and rubric version), `answer.evaluated` and `interview.evaluated` (evaluations topic),
-and the store's `store.outcome_recorded` (which answers it applied, and the completion of an
-interview as applied: a rejected transition never completes anything).
+and the store's `store.outcome_recorded` (which answers it applied, and the interview's state
+after a status change: a rejected transition never completes anything).
 
 An interview is ready once it is COMPLETED and the newest applied answer to each question has
 an evaluation; whichever of the two arrives last makes it ready. The store's outcomes of one
@@ -99,7 +99,7 @@ class ReportBook:
                     event.evaluation_id, _evaluation(event)
                 )
             return iid
-        if isinstance(event, OutcomeRecorded) and event.outcome == "applied":
+        if isinstance(event, OutcomeRecorded):
             return self._outcome(event)
         return None
 
@@ -145,9 +145,13 @@ class ReportBook:
         except ValueError:
             return None  # not an interview's event
         if event.subject_type == "answer.submitted":
-            if (state := self._state(iid)) is not None:
+            # `duplicate`: the store applied it before and crashed before announcing it (the
+            # redelivered batch announces it again as a duplicate).
+            if event.outcome != "rejected" and (state := self._state(iid)) is not None:
                 state.applied.add(event.subject_event_id)
             return iid
+        # The state the store carries is what counts, whatever the outcome: a completion applied
+        # and announced after a crash comes back as `duplicate`, still COMPLETED.
         interview = event.interview
         if (
             event.subject_type != "interview.status_changed"

@@ -161,6 +161,17 @@ def test_a_rejected_completion_completes_nothing() -> None:
     assert report_of(book, iv, late=True) is None
 
 
+def test_outcomes_announced_again_after_a_store_crash_count_as_applied() -> None:
+    # The store committed, crashed before announcing, and announces the redelivery `duplicate`.
+    book, iv = ReportBook(), Interview()
+    a = iv.answer("sql")
+    again = iv.applied(a).model_copy(update={"outcome": "duplicate"})
+    completion = iv.completed().model_copy(update={"outcome": "duplicate"})
+    fold(book, a, again, iv.evaluated(a, 80.0), completion)
+
+    assert report_of(book, iv).overall_score == 80.0
+
+
 def test_an_applied_answer_not_yet_read_keeps_the_interview_pending() -> None:
     # The store's outcomes of one interview are ordered; the answers topic is another topic and
     # may be read later: the answer must not be left out of the report.
