@@ -1,8 +1,9 @@
 """The read side as other services see it: a port, its HTTP adapter, and an in-process adapter.
 
-The store service owns the data; the gateway, chat and evaluator read it through `ReadSide`.
-`HttpReadSide` talks to the store's internal API; `LocalReadSide` wraps a store object in the
-same process (tests, single-process tools), so both are exercised by the same callers.
+The store service owns the data. Each service declares the queries it makes (composed from
+`read_queries`); the gateway, which serves every listing, uses the whole `ReadSide`.
+`HttpReadSide` talks to the store's internal API at the paths of `read_paths.READ_PATHS`; the
+tests' `StoreReadSide` wraps a store in the same process, and one contract suite holds both.
 """
 
 from __future__ import annotations
@@ -36,32 +37,10 @@ from interview_shared.read_models import (
     QuestionFilter,
     StoreUnavailableError,
 )
+from interview_shared.read_paths import read_url
+from interview_shared.read_queries import ReadQueries as ReadQueries  # re-exported: store port
 
 M = TypeVar("M")
-
-
-class ReadQueries(Protocol):
-    """The queries the store answers; every `get_` returns None for an unknown id."""
-
-    async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None: ...
-    async def get_candidate_by_email(self, email: str) -> Candidate | None: ...
-    async def list_candidates(self, query: ListQuery) -> Page[Candidate]: ...
-    async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]: ...
-    async def get_question(self, question_id: uuid.UUID) -> Question | None: ...
-    async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]: ...
-    async def get_interview(self, interview_id: uuid.UUID) -> Interview | None: ...
-    async def list_interviews(
-        self, query: ListQuery, filters: InterviewFilter
-    ) -> Page[Interview]: ...
-    async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]: ...
-    async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None: ...
-    async def get_answer(self, answer_id: uuid.UUID) -> Answer | None: ...
-    async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]: ...
-    async def list_evaluations(
-        self, query: ListQuery, filters: EvaluationFilter
-    ) -> Page[Evaluation]: ...
-    async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None: ...
-    async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]: ...
 
 
 class ReadSide(ReadQueries, Protocol):
@@ -102,13 +81,22 @@ class HttpReadSide:
     pool and closing the context releases it.
     """
 
-    def __init__(self, base_url: str, *, timeout_s: float = 35.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 35.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._base_url = base_url
         self._timeout_s = timeout_s
+        self._transport = transport  # tests: httpx.ASGITransport over the store app
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpReadSide:
-        self._http = httpx.AsyncClient(base_url=self._base_url, timeout=self._timeout_s)
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url, timeout=self._timeout_s, transport=self._transport
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -159,57 +147,61 @@ class HttpReadSide:
         return response.status_code == 200
 
     async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        return await self._get(f"/internal/v1/events/{event_id}", ApplyResult, {"wait_s": wait_s})
+        return await self._get(
+            read_url("event_outcome", event_id=event_id), ApplyResult, {"wait_s": wait_s}
+        )
 
     async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
-        return await self._get(f"/internal/v1/candidates/{candidate_id}", Candidate)
+        return await self._get(read_url("get_candidate", candidate_id=candidate_id), Candidate)
 
     async def get_candidate_by_email(self, email: str) -> Candidate | None:
-        return await self._get("/internal/v1/candidates/by-email", Candidate, {"email": email})
+        return await self._get(read_url("get_candidate_by_email"), Candidate, {"email": email})
 
     async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
-        return await self._require("/internal/v1/candidates", Page[Candidate], _params(query))
+        return await self._require(read_url("list_candidates"), Page[Candidate], _params(query))
 
     async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
-        path = f"/internal/v1/candidates/{candidate_id}/cv-analyses"
+        path = read_url("list_cv_analyses", candidate_id=candidate_id)
         return await self._get(path, list[CvAnalysis]) or []
 
     async def get_question(self, question_id: uuid.UUID) -> Question | None:
-        return await self._get(f"/internal/v1/questions/{question_id}", Question)
+        return await self._get(read_url("get_question", question_id=question_id), Question)
 
     async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
         params = _params(query, filters)
-        return await self._require("/internal/v1/questions", Page[Question], params)
+        return await self._require(read_url("list_questions"), Page[Question], params)
 
     async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
-        return await self._get(f"/internal/v1/interviews/{interview_id}", Interview)
+        return await self._get(read_url("get_interview", interview_id=interview_id), Interview)
 
     async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
         params = _params(query, filters)
-        return await self._require("/internal/v1/interviews", Page[Interview], params)
+        return await self._require(read_url("list_interviews"), Page[Interview], params)
 
     async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
-        path = f"/internal/v1/interviews/{interview_id}/log"
+        path = read_url("interview_log", interview_id=interview_id)
         return await self._get(path, list[InterviewLogEntry]) or []
 
     async def get_interview_report(self, interview_id: uuid.UUID) -> InterviewReport | None:
-        return await self._get(f"/internal/v1/interviews/{interview_id}/report", InterviewReport)
+        return await self._get(
+            read_url("get_interview_report", interview_id=interview_id), InterviewReport
+        )
 
     async def get_answer(self, answer_id: uuid.UUID) -> Answer | None:
-        return await self._get(f"/internal/v1/answers/{answer_id}", Answer)
+        return await self._get(read_url("get_answer", answer_id=answer_id), Answer)
 
     async def list_answers(self, query: ListQuery, filters: AnswerFilter) -> Page[Answer]:
-        return await self._require("/internal/v1/answers", Page[Answer], _params(query, filters))
+        return await self._require(read_url("list_answers"), Page[Answer], _params(query, filters))
 
     async def list_evaluations(
         self, query: ListQuery, filters: EvaluationFilter
     ) -> Page[Evaluation]:
         params = _params(query, filters)
-        return await self._require("/internal/v1/evaluations", Page[Evaluation], params)
+        return await self._require(read_url("list_evaluations"), Page[Evaluation], params)
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
-        return await self._get(f"/internal/v1/chat/sessions/{session_id}", ChatSession)
+        return await self._get(read_url("get_chat_session", session_id=session_id), ChatSession)
 
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
-        path = f"/internal/v1/chat/sessions/{session_id}/messages"
+        path = read_url("list_chat_messages", session_id=session_id)
         return await self._get(path, list[ChatMessage]) or []

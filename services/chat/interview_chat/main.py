@@ -9,18 +9,18 @@ import uvicorn
 from fastapi import FastAPI
 from interview_shared.logging import configure_logging
 from interview_shared.messaging import EventProcessor, EventPublisher
-from interview_shared.read_client import HttpReadSide, ReadSide
+from interview_shared.read_client import HttpReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 from interview_shared.telemetry import tracing
 
 from interview_chat.handlers import register_handlers
 from interview_chat.interviewer import Interviewer, OfflineInterviewer
-from interview_chat.responder import Responder
+from interview_chat.responder import ChatReads, Responder
 from interview_chat.settings import ChatSettings
 
 
 def create_app(
-    settings: ChatSettings, *, interviewer: Interviewer | None = None, read: ReadSide | None = None
+    settings: ChatSettings, *, interviewer: Interviewer | None = None, read: ChatReads | None = None
 ) -> FastAPI:
     """Build the chat service; `interviewer` and `read` replace the real adapters (tests)."""
     http_read = HttpReadSide(settings.store_url)

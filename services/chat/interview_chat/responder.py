@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from interview_shared.domain import ChatRole
 from interview_shared.events import ChatMessagePosted, ChatReplyCompleted, ChatReplyDelta
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
-from interview_shared.read_client import ReadSide
+from interview_shared.read_queries import (
+    GetChatSession,
+    GetInterview,
+    GetQuestion,
+    ListChatMessages,
+)
 
 from interview_chat.interviewer import Conversation, Interviewer, Turn
 
@@ -16,6 +22,10 @@ log = get_logger(__name__)
 # Reply ids derive from the message id, so a redelivered message yields the same reply id and the
 # store keeps one assistant message, not two.
 _REPLY_NAMESPACE = uuid.UUID("6f1c9a4e-3b7d-4c55-9a0e-2d8f6b1e7c31")
+
+
+class ChatReads(GetChatSession, GetInterview, GetQuestion, ListChatMessages, Protocol):
+    """The read queries the chat service makes: the conversation and what it is about."""
 
 
 def reply_id_for(message_id: uuid.UUID) -> uuid.UUID:
@@ -27,7 +37,7 @@ class Responder:
     """Turns `chat.message.posted` into `chat.reply.delta`* + `chat.reply.completed`."""
 
     def __init__(
-        self, *, interviewer: Interviewer, read: ReadSide, publisher: EventPublisher
+        self, *, interviewer: Interviewer, read: ChatReads, publisher: EventPublisher
     ) -> None:
         self._interviewer = interviewer
         self._read = read

@@ -1,6 +1,7 @@
 """The store's internal read API: what the gateway, chat and evaluator query over HTTP.
 
-Paths and parameters mirror `interview_shared.read_client.HttpReadSide` one to one.
+Paths come from `interview_shared.read_paths.READ_PATHS`, the table `HttpReadSide` builds its
+URLs from; `tests/unit/store_service/test_read_contract.py` holds both adapters to one contract.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
 )
+from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 
 from interview_store.port import Store
 from interview_store.read_side import AppliedNotifier
 
-router = APIRouter(prefix="/internal/v1", tags=["read side"])
+router = APIRouter(prefix=READ_PREFIX, tags=["read side"])
 
 
 def get_store(request: Request) -> Store:
@@ -60,7 +62,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 Listing = Annotated[ListQuery, Depends(list_query)]
 
 
-@router.get("/events/{event_id}")
+@router.get(READ_PATHS["event_outcome"])
 async def event_outcome(
     event_id: uuid.UUID,
     store: StoreDep,
@@ -72,7 +74,7 @@ async def event_outcome(
     return found(outcome, "event outcome")
 
 
-@router.get("/candidates/by-email")
+@router.get(READ_PATHS["get_candidate_by_email"])
 async def candidate_by_email(
     email: Annotated[str, Query(max_length=320)], store: StoreDep
 ) -> Candidate:
@@ -80,31 +82,31 @@ async def candidate_by_email(
     return found(await store.get_candidate_by_email(email), "candidate")
 
 
-@router.get("/candidates/{candidate_id}")
+@router.get(READ_PATHS["get_candidate"])
 async def get_candidate(candidate_id: uuid.UUID, store: StoreDep) -> Candidate:
     """One candidate."""
     return found(await store.get_candidate(candidate_id), "candidate")
 
 
-@router.get("/candidates")
+@router.get(READ_PATHS["list_candidates"])
 async def list_candidates(store: StoreDep, query: Listing) -> Page[Candidate]:
     """Candidates, paged."""
     return await listing(store.list_candidates(query))
 
 
-@router.get("/candidates/{candidate_id}/cv-analyses")
+@router.get(READ_PATHS["list_cv_analyses"])
 async def list_cv_analyses(candidate_id: uuid.UUID, store: StoreDep) -> list[CvAnalysis]:
     """A candidate's CV analyses, oldest first."""
     return await store.list_cv_analyses(candidate_id)
 
 
-@router.get("/questions/{question_id}")
+@router.get(READ_PATHS["get_question"])
 async def get_question(question_id: uuid.UUID, store: StoreDep) -> Question:
     """One question with its rubric."""
     return found(await store.get_question(question_id), "question")
 
 
-@router.get("/questions")
+@router.get(READ_PATHS["list_questions"])
 async def list_questions(
     store: StoreDep,
     query: Listing,
@@ -114,13 +116,13 @@ async def list_questions(
     return await listing(store.list_questions(query, filters))
 
 
-@router.get("/interviews/{interview_id}")
+@router.get(READ_PATHS["get_interview"])
 async def get_interview(interview_id: uuid.UUID, store: StoreDep) -> Interview:
     """One interview."""
     return found(await store.get_interview(interview_id), "interview")
 
 
-@router.get("/interviews")
+@router.get(READ_PATHS["list_interviews"])
 async def list_interviews(
     store: StoreDep,
     query: Listing,
@@ -130,26 +132,26 @@ async def list_interviews(
     return await listing(store.list_interviews(query, filters))
 
 
-@router.get("/interviews/{interview_id}/log")
+@router.get(READ_PATHS["interview_log"])
 async def interview_log(interview_id: uuid.UUID, store: StoreDep) -> list[InterviewLogEntry]:
     """The interview log: each question with its latest answer and current score."""
     found(await store.get_interview(interview_id), "interview")
     return await store.interview_log(interview_id)
 
 
-@router.get("/interviews/{interview_id}/report")
+@router.get(READ_PATHS["get_interview_report"])
 async def interview_report(interview_id: uuid.UUID, store: StoreDep) -> InterviewReport:
     """The aggregate evaluation of a completed interview."""
     return found(await store.get_interview_report(interview_id), "interview report")
 
 
-@router.get("/answers/{answer_id}")
+@router.get(READ_PATHS["get_answer"])
 async def get_answer(answer_id: uuid.UUID, store: StoreDep) -> Answer:
     """One answer with its current evaluation."""
     return found(await store.get_answer(answer_id), "answer")
 
 
-@router.get("/answers")
+@router.get(READ_PATHS["list_answers"])
 async def list_answers(
     store: StoreDep,
     query: Listing,
@@ -159,7 +161,7 @@ async def list_answers(
     return await listing(store.list_answers(query, filters))
 
 
-@router.get("/evaluations")
+@router.get(READ_PATHS["list_evaluations"])
 async def list_evaluations(
     store: StoreDep,
     query: Listing,
@@ -169,13 +171,13 @@ async def list_evaluations(
     return await listing(store.list_evaluations(query, filters))
 
 
-@router.get("/chat/sessions/{session_id}")
+@router.get(READ_PATHS["get_chat_session"])
 async def get_chat_session(session_id: uuid.UUID, store: StoreDep) -> ChatSession:
     """One chat session."""
     return found(await store.get_chat_session(session_id), "chat session")
 
 
-@router.get("/chat/sessions/{session_id}/messages")
+@router.get(READ_PATHS["list_chat_messages"])
 async def list_chat_messages(session_id: uuid.UUID, store: StoreDep) -> list[ChatMessage]:
     """A chat session's messages in order."""
     found(await store.get_chat_session(session_id), "chat session")
