@@ -165,6 +165,11 @@ class EventProcessor:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
 
+    @property
+    def group(self) -> str:
+        """The consumer group it processes (and dead-letters) for."""
+        return self._group
+
     async def process(self, record: ConsumerRecord[Any, Any], handler: EventHandler) -> None:
         """Handle one record at least once; see the class docstring for the failure rules."""
         try:

@@ -7,13 +7,16 @@ import logging
 import time
 from typing import Any
 
+import structlog
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage as KafkaStreamMessage
 from interview_shared import topics
-from interview_shared.events import AnswerEvaluated, AnswerSubmitted, Event
+from interview_shared.events import AnswerEvaluated, AnswerSubmitted, decode_event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor, RetryLater
+from interview_shared.metrics import EVENTS_HANDLED, HANDLER_SECONDS
+from pydantic import ValidationError
 
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
@@ -54,9 +57,12 @@ class AnswerBatchHandler:
         pause_s: float,
     ) -> None:
         self._evaluator = evaluator
-        self._processor = processor
+        self._processor = processor  # its dead letters; the happy path is inlined below
         self._breaker = breaker
         self._pause_s = pause_s
+        group = processor.group
+        self._handled = EVENTS_HANDLED.labels(group, "handled")  # label lookups once, not per
+        self._seconds = HANDLER_SECONDS.labels(group)  # message: they cost like a decode
 
     async def handle_batch(self, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         """Score every record of the batch; raise RetryLater to have it redelivered."""
@@ -82,15 +88,31 @@ class AnswerBatchHandler:
     async def _score(
         self, record: ConsumerRecord[Any, Any], verdicts: list[AnswerEvaluated | None], i: int
     ) -> None:
-        async def handle(event: Event) -> None:
-            if not isinstance(event, AnswerSubmitted):
-                return
+        # `EventProcessor.process` inlined for one attempt (the judge retries, one layer): the
+        # same outcomes (poison and failures dead-lettered, RetryLater raised) without its
+        # per-message metric label lookups and context managers.
+        started = time.perf_counter()
+        try:
+            event = decode_event(record.value or b"")
+        except ValidationError as exc:
+            await self._processor.dead_letter(record, exc, attempts=0)
+            return
+        if not isinstance(event, AnswerSubmitted):
+            return
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(event.event_id), correlation_id=event.correlation_id
+        ):
             try:
                 verdicts[i] = await self._evaluator.verdict(event)
             except CircuitOpenError as exc:
                 raise RetryLater(str(exc)) from exc
-
-        await self._processor.process(record, handle)
+            except RetryLater:
+                raise
+            except Exception as exc:
+                await self._processor.dead_letter(record, exc, attempts=1)
+                return
+        self._handled.inc()
+        self._seconds.observe(time.perf_counter() - started)
 
     async def _publish(self, ready: list[tuple[ConsumerRecord[Any, Any], AnswerEvaluated]]) -> None:
         # One verdict the broker refuses (too large, say) is dead-lettered with its answer;

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 from interview_shared.logging import configure_logging, get_logger
-from interview_shared.messaging import EventProcessor, EventPublisher
+from interview_shared.messaging import EventProcessor, EventPublisher, RawPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 from interview_shared.telemetry import tracing
 
@@ -18,6 +18,7 @@ from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.offline_scorer import OfflineScorer
+from interview_evaluator.producer import KafkaSender
 from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.settings import EvaluatorSettings
@@ -30,15 +31,17 @@ def create_app(
     *,
     scorer: Scorer | None = None,
     log_tail: Callable[[], LogTail] | None = None,
+    sender: RawPublisher | None = None,
 ) -> FastAPI:
-    """Build the evaluator; `scorer` and `log_tail` (the reports' view of the log) replace the
-    real adapters in tests. The evaluator calls no other service: everything it needs is on Kafka.
-    """
+    """Build the evaluator; `scorer`, `log_tail` (the reports' view of the log) and `sender`
+    (where verdicts, reports and dead letters go) replace the real adapters in tests. The
+    evaluator calls no other service: everything it needs is on Kafka."""
     judge = None if scorer is not None else build_judge(settings)
     active: Scorer = scorer or judge or OfflineScorer()
     log.info("scorer_selected", scorer=active.name)
     broker = kafka_broker(settings, client_id="interview-evaluator")
-    publisher = EventPublisher(broker)
+    kafka_sender = KafkaSender(settings.kafka_bootstrap_servers, client_id="interview-evaluator")
+    publisher = EventPublisher(sender or kafka_sender)
     follower = ReportFollower(
         tail=log_tail or (lambda: KafkaLogTail(settings.kafka_bootstrap_servers)),
         publisher=publisher,
@@ -50,6 +53,11 @@ def create_app(
         async with AsyncExitStack() as stack:
             if judge is not None:
                 stack.push_async_callback(judge.aclose)
+            if sender is None:
+                # Opened before the broker consumes and closed after it stops (the lifespan's
+                # order), so every verdict of the last batch is flushed before the exit.
+                await kafka_sender.start()
+                stack.push_async_callback(kafka_sender.stop)
             task = asyncio.create_task(follow(follower), name="report-follower")
             stack.push_async_callback(_cancel, task)
             yield

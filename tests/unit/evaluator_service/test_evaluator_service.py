@@ -317,6 +317,15 @@ def test_a_judge_that_fits_the_poll_interval_is_accepted() -> None:
 # ---- the whole app on an in-memory broker ------------------------------------------------------
 
 
+class ViaBroker:
+    """The app's sender through its own (in-memory) broker, so TestKafkaBroker sees verdicts."""
+
+    broker: KafkaBroker
+
+    async def publish(self, message: Any, topic: str = "", **kwargs: Any) -> None:
+        await self.broker.publish(message, topic, **kwargs)
+
+
 async def test_the_app_scores_a_submitted_answer_from_kafka(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -329,8 +338,10 @@ async def test_the_app_scores_a_submitted_answer_from_kafka(
     # Every HTTP client of the product (the read client included) sends through httpx.
     monkeypatch.setattr(httpx.AsyncClient, "send", no_http)
     settings = EvaluatorSettings(openai_api_key=None, consumer_retry_backoff_s=0.01)
-    app = create_app(settings, log_tail=MemoryLogTail)
+    via_broker = ViaBroker()
+    app = create_app(settings, log_tail=MemoryLogTail, sender=via_broker)
     broker: KafkaBroker = app.state.broker
+    via_broker.broker = broker
     verdicts: list[AnswerEvaluated] = []
 
     @broker.subscriber(topics.EVALUATIONS.name)
