@@ -19,7 +19,6 @@ from pydantic import BaseModel, TypeAdapter
 from interview_shared.read_models import (
     Answer,
     AnswerFilter,
-    ApplyResult,
     Candidate,
     ChatMessage,
     ChatSession,
@@ -44,14 +43,11 @@ M = TypeVar("M")
 
 
 class ReadSide(ReadQueries, Protocol):
-    """The read side as another service sees it: the queries, health, and event outcomes."""
+    """The read side as the gateway sees it: every query, and health. (Outcomes of events
+    travel on `interview.outcomes.v1`, no longer over HTTP.)"""
 
     async def healthy(self) -> bool:
         """Whether the store can answer now."""
-        ...
-
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        """The outcome of an event, waiting up to `wait_s` for the store to apply it."""
         ...
 
 
@@ -145,11 +141,6 @@ class HttpReadSide:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
-
-    async def event_outcome(self, event_id: uuid.UUID, *, wait_s: float = 0) -> ApplyResult | None:
-        return await self._get(
-            read_url("event_outcome", event_id=event_id), ApplyResult, {"wait_s": wait_s}
-        )
 
     async def get_candidate(self, candidate_id: uuid.UUID) -> Candidate | None:
         return await self._get(read_url("get_candidate", candidate_id=candidate_id), Candidate)

@@ -16,7 +16,6 @@ READ_PREFIX: Final = "/internal/v1"
 
 READ_PATHS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "event_outcome": "/events/{event_id}",
         # Before "/candidates/{candidate_id}": routes match in declaration order.
         "get_candidate_by_email": "/candidates/by-email",
         "get_candidate": "/candidates/{candidate_id}",

@@ -22,7 +22,6 @@ from interview_shared.http import (
 from interview_shared.read_models import (
     Answer,
     AnswerFilter,
-    ApplyResult,
     Candidate,
     ChatMessage,
     ChatSession,
@@ -41,7 +40,6 @@ from interview_shared.read_models import (
 from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 
 from interview_store.port import Store
-from interview_store.read_side import AppliedNotifier
 
 router = APIRouter(prefix=READ_PREFIX, tags=["read side"])
 
@@ -52,26 +50,8 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_notifier(request: Request) -> AppliedNotifier:
-    """The notifier the consumer signals after each applied batch."""
-    notifier: AppliedNotifier = request.app.state.notifier
-    return notifier
-
-
 StoreDep = Annotated[Store, Depends(get_store)]
 Listing = Annotated[ListQuery, Depends(list_query)]
-
-
-@router.get(READ_PATHS["event_outcome"])
-async def event_outcome(
-    event_id: uuid.UUID,
-    store: StoreDep,
-    notifier: Annotated[AppliedNotifier, Depends(get_notifier)],
-    wait_s: Annotated[float, Query(ge=0, le=30)] = 0,
-) -> ApplyResult:
-    """The outcome of an event, long-polling up to `wait_s` until the store has applied it."""
-    outcome = await notifier.wait_for_outcome(store, event_id, wait_s=wait_s)
-    return found(outcome, "event outcome")
 
 
 @router.get(READ_PATHS["get_candidate_by_email"])
