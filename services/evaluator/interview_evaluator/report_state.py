@@ -13,9 +13,10 @@ pending instead of being left out.
 
 Memory: per interview not yet reported, its answers (ids, question, time, skills, rubric) and
 their evaluations (ids, score, rubric, time): no texts. Once reported all of that is dropped and
-only the interview id is remembered (16 bytes and a set slot, to ignore late events). Interviews
-that never complete keep their entries for the life of the process and are rebuilt on restart:
-the bound is the log's retention, not a cap.
+only the interview id is remembered (16 bytes and a set slot, to ignore late events); a
+CANCELLED interview is dropped the same way. Interviews left open (never completed nor
+cancelled) keep their entries for the life of the process and are rebuilt on restart: the bound
+is the log's retention, not a cap.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ class ReportBook:
         self._completed: set[uuid.UUID] = set()
 
     @property
+    def open_interviews(self) -> int:
+        """Interviews whose details are held (the memory that grows)."""
+        return len(self._open)
+
+    @property
     def completed(self) -> frozenset[uuid.UUID]:
         """Interviews COMPLETED and not reported yet."""
         return frozenset(self._completed)
@@ -104,7 +110,8 @@ class ReportBook:
         return None
 
     def mark_reported(self, interview_id: uuid.UUID) -> None:
-        """The interview's report is on the log: forget its details, ignore what comes later."""
+        """The interview's report is on the log (or it was cancelled): forget its details and
+        ignore what comes later."""
         self._reported.add(interview_id)
         self._open.pop(interview_id, None)
         self._completed.discard(interview_id)
@@ -153,12 +160,12 @@ class ReportBook:
         # The state the store carries is what counts, whatever the outcome: a completion applied
         # and announced after a crash comes back as `duplicate`, still COMPLETED.
         interview = event.interview
-        if (
-            event.subject_type != "interview.status_changed"
-            or interview is None
-            or interview.status is not InterviewStatus.COMPLETED
-            or (state := self._state(iid)) is None
-        ):
+        if event.subject_type != "interview.status_changed" or interview is None:
+            return None
+        if interview.status is InterviewStatus.CANCELLED:
+            self.mark_reported(iid)  # never reported: its details need not be kept
+            return None
+        if interview.status is not InterviewStatus.COMPLETED or (state := self._state(iid)) is None:
             return None
         state.completed_at = interview.completed_at or interview.updated_at
         state.correlation_id = event.correlation_id

@@ -74,10 +74,14 @@ class KafkaLogTail:
     async def start(self) -> None:
         """Assign every partition and seek to its beginning; note the end offsets to catch up."""
         await self._consumer.start()
-        partitions = [TopicPartition(t.name, p) for t in FOLLOWED for p in range(t.partitions)]
-        self._consumer.assign(partitions)
-        starts = await self._consumer.beginning_offsets(partitions)
-        ends = await self._consumer.end_offsets(partitions)
+        try:
+            partitions = [TopicPartition(t.name, p) for t in FOLLOWED for p in range(t.partitions)]
+            self._consumer.assign(partitions)
+            starts = await self._consumer.beginning_offsets(partitions)
+            ends = await self._consumer.end_offsets(partitions)
+        except BaseException:
+            await self._consumer.stop()  # `run` stops only a tail that started
+            raise
         for tp, offset in starts.items():
             self._consumer.seek(tp, offset)  # explicit: a lazy seek_to_beginning can resolve late
         self._remaining = {tp: ends[tp] for tp in partitions if ends[tp] > starts[tp]}
@@ -178,7 +182,11 @@ class ReportFollower:
                 # After the catch-up: what completed unreported while no one was running; later,
                 # interviews whose wait ran out, and reports that failed to publish.
                 if not self.caught_up:
-                    log.info("reports_caught_up", pending=len(self.book.completed))
+                    log.info(
+                        "reports_caught_up",
+                        pending=len(self.book.completed),
+                        open_interviews=self.book.open_interviews,
+                    )
                 self.caught_up = True
                 touched = set(self.book.completed)
                 swept = time.monotonic()

@@ -78,14 +78,16 @@ class Interview:
             occurred_at=self.at(),
         )
 
-    def completed(self, outcome: str = "applied") -> OutcomeRecorded:
+    def completed(
+        self, outcome: str = "applied", *, status: InterviewStatus = InterviewStatus.COMPLETED
+    ) -> OutcomeRecorded:
         at = self.at()
         state = InterviewState(
             interview_id=self.id,
             candidate_id=uuid.uuid4(),
             title="t",
             question_ids=(),
-            status=InterviewStatus.COMPLETED if outcome == "applied" else InterviewStatus.READY,
+            status=status if outcome == "applied" else InterviewStatus.READY,
             created_at=T0,
             updated_at=at,
             completed_at=at if outcome == "applied" else None,
@@ -186,6 +188,16 @@ def test_an_applied_answer_not_yet_read_keeps_the_interview_pending() -> None:
     assert report_of(book, iv).overall_score == 50.0
 
 
+def test_a_cancelled_interview_is_forgotten() -> None:
+    book, iv = ReportBook(), Interview()
+    a, a_ok = answered(iv)
+    fold(book, a, a_ok, iv.evaluated(a, 80.0), iv.completed(status=InterviewStatus.CANCELLED))
+    fold(book, iv.completed())  # a later COMPLETED (not a legal transition) reports nothing
+
+    assert report_of(book, iv, late=True) is None
+    assert book.open_interviews == 0
+
+
 def test_an_answer_the_store_did_not_apply_does_not_count() -> None:
     book, iv = ReportBook(), Interview()
     a, a_ok = answered(iv, "sql")
@@ -217,6 +229,7 @@ def test_a_reported_interview_is_forgotten_and_not_reported_again() -> None:
 
     assert report_of(book, iv, late=True) is None
     assert iv.id not in book.completed
+    assert book.open_interviews == 0  # only the id is kept
 
 
 # ---- content -------------------------------------------------------------------------------
