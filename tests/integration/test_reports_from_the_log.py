@@ -169,8 +169,9 @@ async def test_a_restart_reports_what_was_missed_and_nothing_twice(
             tail(kafka_bootstrap, topics.EVALUATIONS) as evaluations,
         ):
             await publish(broker, one, applied(one), two, applied(two), completed(reported))
-            await matching(evaluations, of(reported, "interview.evaluated"))
-            await matching(evaluations, of(missed, "answer.evaluated"))
+            # One wait for both: a second `matching` would not see what the first read past.
+            both = (of(reported, "interview.evaluated"), of(missed, "answer.evaluated"))
+            await matching(evaluations, lambda v: any(m(v) for m in both), count=2)
         # No evaluator runs when `missed` completes: its report must not be lost.
         await publish(broker, completed(missed))
 
