@@ -162,3 +162,38 @@ def span(name: str, **attributes: AttributeValue) -> Iterator[trace.Span | None]
         return
     with _tracer.start_as_current_span(name, attributes=attributes) as current:
         yield current
+
+
+def current_context() -> context.Context | None:
+    """The current trace context, to resume around later work (None when tracing is off)."""
+    return context.get_current() if tracing_enabled() else None
+
+
+@contextmanager
+def resumed(saved: context.Context | None) -> Iterator[None]:
+    """Make `saved` (from `current_context`) current while inside."""
+    if saved is None:
+        yield
+        return
+    token = context.attach(saved)
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+@contextmanager
+def publish_span(topic: str) -> Iterator[dict[str, str]]:
+    """A producer span for one record sent by plain aiokafka (what FastStream's middleware does
+    for its own publishes); yields the headers that carry it to the consumer."""
+    if not tracing_enabled():
+        yield {}
+        return
+    with _tracer.start_as_current_span(
+        f"{topic} publish",
+        kind=trace.SpanKind.PRODUCER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+    ):
+        carrier: dict[str, str] = {}
+        _PROPAGATOR.inject(carrier)
+        yield carrier

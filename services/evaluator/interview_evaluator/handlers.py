@@ -16,6 +16,8 @@ from interview_shared.events import AnswerEvaluated, AnswerSubmitted, decode_eve
 from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventProcessor, RetryLater
 from interview_shared.metrics import EVENTS_HANDLED, HANDLER_SECONDS
+from interview_shared.telemetry import current_context, record_span, resumed
+from opentelemetry.context import Context
 from pydantic import ValidationError
 
 from interview_evaluator.evaluation import AnswerEvaluator
@@ -63,19 +65,22 @@ class AnswerBatchHandler:
         group = processor.group
         self._handled = EVENTS_HANDLED.labels(group, "handled")  # label lookups once, not per
         self._seconds = HANDLER_SECONDS.labels(group)  # message: they cost like a decode
+        self._span_name = f"{group} handle"  # as `EventProcessor` names it
 
     async def handle_batch(self, records: tuple[ConsumerRecord[Any, Any], ...]) -> None:
         """Score every record of the batch; raise RetryLater to have it redelivered."""
         await self._wait_for_breaker()
         started = time.perf_counter()
         verdicts: list[AnswerEvaluated | None] = [None] * len(records)
+        traces: list[Context | None] = [None] * len(records)  # each verdict in its answer's trace
         scored = await asyncio.gather(
-            *(self._score(r, verdicts, i) for i, r in enumerate(records)), return_exceptions=True
+            *(self._score(r, verdicts, traces, i) for i, r in enumerate(records)),
+            return_exceptions=True,
         )
         for result in scored:
             if isinstance(result, BaseException):
                 raise result
-        ready = [(records[i], v) for i, v in enumerate(verdicts) if v is not None]
+        ready = [(records[i], v, traces[i]) for i, v in enumerate(verdicts) if v is not None]
         await self._publish(ready)
         if _stdlib_log.isEnabledFor(logging.INFO):
             log.info(
@@ -86,7 +91,11 @@ class AnswerBatchHandler:
             )
 
     async def _score(
-        self, record: ConsumerRecord[Any, Any], verdicts: list[AnswerEvaluated | None], i: int
+        self,
+        record: ConsumerRecord[Any, Any],
+        verdicts: list[AnswerEvaluated | None],
+        traces: list[Context | None],
+        i: int,
     ) -> None:
         # `EventProcessor.process` inlined for one attempt (the judge retries, one layer): the
         # same outcomes (poison and failures dead-lettered, RetryLater raised) without its
@@ -99,9 +108,13 @@ class AnswerBatchHandler:
             return
         if not isinstance(event, AnswerSubmitted):
             return
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(event.event_id), correlation_id=event.correlation_id
+        with (
+            structlog.contextvars.bound_contextvars(
+                event_id=str(event.event_id), correlation_id=event.correlation_id
+            ),
+            record_span(record, self._span_name, event_type=event.type),
         ):
+            traces[i] = current_context()
             try:
                 verdicts[i] = await self._evaluator.verdict(event)
             except CircuitOpenError as exc:
@@ -114,19 +127,25 @@ class AnswerBatchHandler:
         self._handled.inc()
         self._seconds.observe(time.perf_counter() - started)
 
-    async def _publish(self, ready: list[tuple[ConsumerRecord[Any, Any], AnswerEvaluated]]) -> None:
+    async def _publish(
+        self, ready: list[tuple[ConsumerRecord[Any, Any], AnswerEvaluated, Context | None]]
+    ) -> None:
         # One verdict the broker refuses (too large, say) is dead-lettered with its answer;
         # if even the dead letter fails, that raises and the whole batch is redelivered.
         acks = await asyncio.gather(
-            *(self._evaluator.publish(v) for _, v in ready), return_exceptions=True
+            *(self._send(v, saved) for _, v, saved in ready), return_exceptions=True
         )
-        for (record, verdict), ack in zip(ready, acks, strict=True):
+        for (record, verdict, _), ack in zip(ready, acks, strict=True):
             if ack is None:
                 self._evaluator.published(verdict)
             elif isinstance(ack, Exception):
                 await self._processor.dead_letter(record, ack, attempts=1)
             else:
                 raise ack
+
+    async def _send(self, verdict: AnswerEvaluated, saved: Context | None) -> None:
+        with resumed(saved):  # the publish span and header continue the answer's trace
+            await self._evaluator.publish(verdict)
 
     async def _wait_for_breaker(self) -> None:
         # While the endpoint keeps failing, stop consuming instead of dead-lettering everything.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from interview_shared.telemetry import publish_span
 
 
 class KafkaSender:
@@ -55,10 +56,9 @@ class KafkaSender:
         """Send one record and wait for its acknowledgement. The record is appended to the
         producer's buffer before the first suspension, so concurrent publishes keep their
         call order (and share produce requests)."""
-        acked = await self._producer.send(
-            topic,
-            message,
-            key=key,
-            headers=[(k, v.encode()) for k, v in headers.items()] if headers else None,
-        )
-        await acked
+        with publish_span(topic) as traced:
+            every = {**(headers or {}), **traced}
+            acked = await self._producer.send(
+                topic, message, key=key, headers=[(k, v.encode()) for k, v in every.items()]
+            )
+            await acked
