@@ -83,7 +83,9 @@ def create_app(
         title="interview-evaluator",
         description=f"Scores answers with the {active.name} scorer.",
         broker=broker,
-        checks={"kafka": broker_check(broker), "reports": follower.ready},
+        # Not gated on the report follower's catch-up: scoring does not need it, and on a long log
+        # the rebuild would keep a restarted evaluator unready (reports are eventually there).
+        checks={"kafka": broker_check(broker)},
         resources=resources,
         settings=settings,
     )

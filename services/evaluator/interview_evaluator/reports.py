@@ -159,7 +159,7 @@ class ReportFollower:
         self.caught_up = False
 
     async def ready(self) -> bool:
-        """Readiness: the log read as far as it reached at start-up."""
+        """Whether the log has been read as far as it reached at start-up (tests, tools)."""
         return self.caught_up
 
     async def run(self) -> None:
