@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from interview_store.catchup import CatchUp
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
-from interview_store.read_side import AppliedNotifier
 
 log = get_logger(__name__)
 
@@ -36,14 +35,12 @@ class BatchIngestor:
         self,
         *,
         processor: EventProcessor,
-        notifier: AppliedNotifier,
         announcer: OutcomeAnnouncer,
         outage_deadline_s: float = 120.0,
         max_backoff_s: float = 5.0,
     ) -> None:
         self._store: Store | None = None
         self._processor = processor
-        self._notifier = notifier
         self._announcer = announcer
         self._outage_deadline_s = outage_deadline_s
         self._max_backoff_s = max_backoff_s
@@ -79,7 +76,6 @@ class BatchIngestor:
             )
         self.catch_up.seen(records)
         STORE_EVENTS_APPLIED.inc(len(decoded))
-        await self._notifier.batch_applied()
 
     async def _decode(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Any:
         for record in records:

@@ -19,7 +19,6 @@ from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
-from interview_store.read_side import AppliedNotifier
 from interview_store.routes import router as read_api
 from interview_store.settings import StoreSettings
 
@@ -28,7 +27,6 @@ log = get_logger(__name__)
 
 def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAPI:
     """Build the store service; `store` replaces the backend chosen from settings (tests)."""
-    notifier = AppliedNotifier()
     group = settings.consumer_group("store")
     opened: list[Store] = []
     durable = (store.backend if store else select_backend(settings)) != "memory"
@@ -43,7 +41,6 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
             targets = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
             ingestor.catch_up = CatchUp(targets)
         app.state.store = active
-        app.state.notifier = notifier
         try:
             yield
         finally:
@@ -54,7 +51,6 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     publisher = EventPublisher(broker)
     ingestor = BatchIngestor(
         processor=EventProcessor(publisher=publisher, group=group),
-        notifier=notifier,
         announcer=OutcomeAnnouncer(publisher),
         outage_deadline_s=settings.outage_deadline_s,
     )
