@@ -28,6 +28,8 @@ APP_SERVICES: Final[dict[str, type[ServiceSettings]]] = {
     "evaluator": EvaluatorSettings,
     "chat": ChatSettings,
 }
+# The services that read the store's API; the evaluator needs only Kafka.
+STORE_CLIENTS: Final = ("api", "chat")
 ALL_SETTINGS: Final[tuple[type[BaseSettings], ...]] = (ServiceSettings, *APP_SERVICES.values())
 
 

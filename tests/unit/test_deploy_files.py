@@ -34,6 +34,7 @@ from pydantic.fields import FieldInfo
 from settings_env import (
     ALL_SETTINGS,
     APP_SERVICES,
+    STORE_CLIENTS,
     all_settings_env,
     env_names,
     is_secret,
@@ -48,7 +49,6 @@ DOCKERIGNORE: Final = ROOT / ".dockerignore"
 ENV_EXAMPLE: Final = ROOT / ".env.example"
 
 INFRA_SERVICES: Final = ("kafka", "postgres", "topics")
-STORE_CLIENTS: Final = ("api", "chat")  # the evaluator needs only Kafka
 
 
 # ---- helpers -------------------------------------------------------------------------------

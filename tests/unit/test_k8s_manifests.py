@@ -29,7 +29,14 @@ from interview_shared.settings import ServiceSettings
 from interview_store.backend import select_backend
 from interview_store.settings import StoreSettings
 from kustomize_render import Object, render
-from settings_env import APP_SERVICES, all_settings_env, is_secret, load_exactly, settings_env
+from settings_env import (
+    APP_SERVICES,
+    STORE_CLIENTS,
+    all_settings_env,
+    is_secret,
+    load_exactly,
+    settings_env,
+)
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 BASE: Final = ROOT / "deploy" / "k8s" / "base"
@@ -221,7 +228,7 @@ def test_environment_validates(
         == _config_map("interview-common")["KAFKA_BOOTSTRAP_SERVERS"]
     )
     store_url = getattr(settings, "store_url", None)
-    if service != "store":
+    if service in STORE_CLIENTS:
         store_port = _one("Service", "store")["spec"]["ports"][0]["port"]
         assert store_url == f"http://store:{store_port}", "clients reach the store's Service"
 
