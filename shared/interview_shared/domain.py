@@ -6,6 +6,7 @@ backends cannot disagree about which transitions are legal.
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,3 +91,21 @@ class ChatRole(StrEnum):
 
     USER = "user"
     ASSISTANT = "assistant"
+
+
+def email_key(email: str) -> str:
+    """The case-insensitive identity of an e-mail, computed in Python so every reader agrees.
+
+    PostgreSQL's lower() depends on the database's ctype locale; Python's does not. casefold()
+    rather than lower(), so that caseless matching holds beyond ASCII too (ß ~ SS).
+    """
+    return email.casefold()
+
+
+def email_partition_key(email: str) -> str:
+    """The Kafka key of a registration: a digest of the e-mail's identity, not the address.
+
+    Registrations of one address then share a partition, so the store applies them in log
+    order on every pass and the same one wins on a rebuild; the address stays out of the key.
+    """
+    return hashlib.sha256(email_key(email).encode()).hexdigest()

@@ -16,7 +16,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from interview_shared import topics
-from interview_shared.domain import ChatRole, Difficulty, InterviewStatus, QuestionType, Rubric
+from interview_shared.domain import (
+    ChatRole,
+    Difficulty,
+    InterviewStatus,
+    QuestionType,
+    Rubric,
+    email_partition_key,
+)
 
 
 def _now() -> datetime:
@@ -50,6 +57,12 @@ class CandidateRegistered(EventEnvelope):
     name: str
     email: str
     cv_path: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Keyed by the e-mail's identity: which of two registrations of one address wins must
+        not depend on the order a rebuild reads the partitions in."""
+        return email_partition_key(self.email)
 
 
 class CvAnalyzed(EventEnvelope):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
+from interview_shared.domain import email_key
 from interview_shared.events import Event
 from interview_shared.projections import utc
 from sortedcontainers import SortedList
@@ -44,7 +45,6 @@ from interview_store.rules import (
     Changes,
     Kind,
     build_log,
-    email_key,
     latest_answer,
     plan_batch,
     trusted,

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
-from interview_shared.domain import InterviewStatus
+from interview_shared.domain import InterviewStatus, email_key
 from interview_shared.events import Event
 from interview_shared.projections import utc
 from pydantic_core import to_json
@@ -54,7 +54,6 @@ from interview_store.rules import (
     Changes,
     Kind,
     build_log,
-    email_key,
     plan_batch,
     trusted,
     with_evaluation,

@@ -20,7 +20,7 @@ from enum import Enum, StrEnum
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar, Union, get_args, get_origin
 
 from interview_shared import events as ev
-from interview_shared.domain import ChatRole, InterviewStatus, can_transition
+from interview_shared.domain import ChatRole, InterviewStatus, can_transition, email_key
 from interview_shared.projections import (
     answer_fields,
     candidate_fields,
@@ -118,15 +118,6 @@ class Changes:
     chat_messages: list[ChatMessage] = field(default_factory=list)
     claimed: dict[Kind, set[uuid.UUID]] = field(default_factory=lambda: {k: set() for k in Kind})
     """The new row ids the batch takes, by kind: the rows it inserts."""
-
-
-def email_key(email: str) -> str:
-    """The case-insensitive identity of an e-mail, computed in Python so both backends agree.
-
-    PostgreSQL's lower() depends on the database's ctype locale; Python's does not. casefold()
-    rather than lower(), so that caseless matching holds beyond ASCII too (ß ~ SS).
-    """
-    return email.casefold()
 
 
 def invalid_reason(value: object) -> str | None:

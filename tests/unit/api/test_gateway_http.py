@@ -222,7 +222,8 @@ async def test_a_store_that_has_not_applied_the_write_yet_gives_202(
     assert accepted["status"] == "accepted"
     [published] = gw.pipeline.published
     assert accepted["event_id"] == str(published.event.event_id)
-    assert accepted["id"] == published.event.key
+    resource_id = {"/candidates": "candidate_id", "/questions": "question_id"}
+    assert accepted["id"] == str(getattr(published.event, resource_id.get(path, "chat_session_id")))
 
 
 # ---- candidates: unique e-mail -----------------------------------------------------------------

@@ -236,7 +236,7 @@ async def test_events_are_published_to_their_topic_keyed_by_aggregate() -> None:
 
     [(topic, key, headers, value)] = broker.sent
     assert topic == topics.CANDIDATES.name
-    assert key == str(sent.candidate_id).encode()
+    assert key == sent.key.encode()  # the digest of the e-mail: registrations of one address
     assert headers == {
         "event_type": "candidate.registered",
         "event_id": str(sent.event_id),
