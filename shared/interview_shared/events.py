@@ -190,6 +190,8 @@ class AnswerEvaluated(EventEnvelope):
     unscorable_reason: str | None = None
     explanation: dict[str, Any] = Field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    """How far the score can be trusted (0-1); low or mid-band scores carry needs_human_review."""
     lineage: Lineage
     usage: EvaluationUsage = EvaluationUsage()
 

@@ -8,6 +8,7 @@ from typing import Any
 import openai
 import pytest
 from fake_openai import FakeOpenAIServer
+from interview_evaluator.examples import ExampleBank
 from interview_evaluator.openai_judge import JudgeConfig, OpenAIJudge, classify_openai_error
 from interview_evaluator.resilience import CircuitBreaker, RetryPolicy
 from pydantic import SecretStr
@@ -61,11 +62,18 @@ def make_judge(
     async def no_wait(seconds: float) -> None:
         slept.append(seconds)
 
-    def build(*, breaker: CircuitBreaker | None = None, **overrides: Any) -> OpenAIJudge:
+    def build(
+        *,
+        breaker: CircuitBreaker | None = None,
+        examples: ExampleBank | None = None,
+        **overrides: Any,
+    ) -> OpenAIJudge:
         config = JudgeConfig(api_key=SecretStr("sk-test"), **overrides)
         policy = RetryPolicy(
             max_attempts=config.max_attempts, classify=classify_openai_error, sleep=no_wait
         )
-        return OpenAIJudge(config, openai_client, breaker=breaker, retry_policy=policy)
+        return OpenAIJudge(
+            config, openai_client, breaker=breaker, retry_policy=policy, examples=examples
+        )
 
     return build

@@ -186,7 +186,7 @@ class Figures:
         )
 
 
-def _offline_grade(scorer: OfflineScorer, request: ScoringRequest) -> float:
+def offline_grade(scorer: OfflineScorer, request: ScoringRequest) -> float:
     """The offline score on the 0-5 scale; an unscorable answer counts as 0 (see docs)."""
     result = scorer.score_sync(request)
     return 0.0 if result.score is None else result.score / (100.0 / SCALE_MAX)
@@ -195,7 +195,7 @@ def _offline_grade(scorer: OfflineScorer, request: ScoringRequest) -> float:
 def offline_grades(items: Sequence[GoldenItem], scorer: OfflineScorer | None = None) -> list[float]:
     """Score every golden answer on the 0-5 scale (unscorable counts as 0)."""
     scorer = scorer or OfflineScorer()
-    return [_offline_grade(scorer, golden_request(item, i)) for i, item in enumerate(items)]
+    return [offline_grade(scorer, golden_request(item, i)) for i, item in enumerate(items)]
 
 
 def fit_on(
@@ -242,7 +242,7 @@ def cross_validate(
         scorer = OfflineScorer(fit_on(items, features, train))
         line = linear_fit([f1[i] for i in train], [items[i].score_human for i in train])
         for i in test:
-            offline[i] = _offline_grade(scorer, golden_request(items[i], i))
+            offline[i] = offline_grade(scorer, golden_request(items[i], i))
             baseline[i] = line(f1[i])
     actual = [item.score_human for item in items]
     return Figures.of(offline, actual), Figures.of(baseline, actual)
@@ -276,7 +276,7 @@ def time_scorer(
         started = time.perf_counter()
         for request in requests:
             before = time.perf_counter()
-            grades.append(_offline_grade(scorer, request))
+            grades.append(offline_grade(scorer, request))
             latencies.append((time.perf_counter() - before) * 1000.0)
         rates.append(len(requests) / (time.perf_counter() - started))
     ordered = sorted(latencies)

@@ -16,7 +16,6 @@ import asyncio
 import json
 import sys
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,66 +27,34 @@ from faststream.kafka import KafkaBroker
 from interview_shared.domain import Rubric
 from interview_shared.messaging import EventPublisher
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from interview_evaluator.agreement import (
-    TIMING_PASSES,
-    Figures,
     GoldenItem,
-    cross_validate,
     default_golden_path,
     fit_on,
     golden_features,
-    golden_request,
-    linear_fit,
     load_golden,
-    time_scorer,
-    token_f1,
 )
-from interview_evaluator.gating import gate
+from interview_evaluator.judge_report import (
+    ExamplesOption,
+    GoldenOption,
+    JudgeOption,
+    linear_code,
+    run_bench,
+    semantic_calibration_code,
+)
 from interview_evaluator.judge_settings import build_judge
-from interview_evaluator.offline_scorer import (
-    DEFAULT_CALIBRATION,
-    OfflineScorer,
-)
+from interview_evaluator.offline_scorer import DEFAULT_CALIBRATION, OfflineScorer
 from interview_evaluator.replay import ReplayFilter, ReplaySummary, replay, submitted_answers
 from interview_evaluator.scoring import Outcome, ScoringRequest
+from interview_evaluator.semantic_scorer import offline_scorer
 from interview_evaluator.settings import EvaluatorSettings
 
 __all__ = ["app"]
 
 EXIT_BAD_INPUT = 2
 
-# Published figures on the whole Mohler dataset (2,273 answers), from the golden README.
-PUBLISHED = (
-    ("Inter-grader agreement", "0.589", "0.592", "-"),
-    ("Token-overlap F1", "≈0.44", "-", "-"),
-    ("TF-IDF cosine", "≈0.46", "-", "-"),
-    ("Mohler 2011 BOW + SVMRank", "0.480", "-", "-"),
-    ("Sultan 2016 word alignment", "0.592", "-", "0.887"),
-)
-
 app = typer.Typer(help="Offline scorer: score answers and benchmark against human grades.")
-
-
-def _figure_row(table: Table, label: str, figures: Figures) -> None:
-    """Add one row of figures to a results table."""
-    table.add_row(
-        label,
-        f"{figures.pearson:.3f}",
-        f"{figures.spearman:.3f}",
-        f"{figures.rmse:.3f}",
-        str(figures.n),
-    )
-
-
-def _results_table(title: str) -> Table:
-    """An empty table with the figure columns."""
-    table = Table(title=title)
-    for column in ("Scorer", "Pearson", "Spearman", "RMSE (0-5)", "n"):
-        table.add_column(column)
-    return table
 
 
 def _load_golden_or_exit(golden: Path | None) -> list[GoldenItem]:
@@ -103,91 +70,31 @@ def _load_golden_or_exit(golden: Path | None) -> list[GoldenItem]:
 
 @app.command("bench-judge")
 def bench_judge(
-    golden: Annotated[
-        Path | None, typer.Option(help="Golden JSONL file (default: see module docs).")
-    ] = None,
+    golden: GoldenOption = None,
+    judge: JudgeOption = "offline",
+    examples_k: ExamplesOption = 3,
 ) -> None:
-    """Agreement of the offline scorer with human grades on the development split."""
-    items = _load_golden_or_exit(golden)
-    actual = [item.score_human for item in items]
-    requests = [golden_request(item, i) for i, item in enumerate(items)]
-    scorer = OfflineScorer()
-    grades, timing = time_scorer(scorer, requests)
-    features = golden_features(items)
-    scored = [i for i, f in enumerate(features) if f is not None]
-    gated = Counter(
-        str(gate(items[i].answer, items[i].question)) for i, f in enumerate(features) if f is None
-    )
-    f1 = [token_f1(item.answer, item.reference_answer) for item in items]
-    baseline = linear_fit(f1, actual)
-    by_question = cross_validate(items, features, lambda item: item.question_id)
-    by_assignment = cross_validate(items, features, lambda item: item.group)
-    questions = len({item.question_id for item in items})
-    assignments = len({item.group for item in items})
-
-    table = _results_table(f"Development split: {len(items)} answers, {questions} questions")
-    _figure_row(table, "Offline (committed calibration)", Figures.of(grades, actual))
-    _figure_row(
-        table,
-        "Offline, scored answers only",
-        Figures.of([grades[i] for i in scored], [actual[i] for i in scored]),
-    )
-    baseline_grades = [baseline(v) for v in f1]
-    _figure_row(table, "Token-overlap F1 baseline", Figures.of(baseline_grades, actual))
-    _figure_row(
-        table,
-        "Token-overlap F1 baseline + same gate",
-        Figures.of(
-            [g if f is not None else 0.0 for g, f in zip(baseline_grades, features, strict=True)],
-            actual,
-        ),
-    )
-    _figure_row(table, f"Offline, leave-1-question-out CV ({questions} folds)", by_question[0])
-    _figure_row(table, f"Baseline, leave-1-question-out CV ({questions} folds)", by_question[1])
-    _figure_row(
-        table, f"Offline, leave-1-assignment-out CV ({assignments} folds)", by_assignment[0]
-    )
-    _figure_row(
-        table, f"Baseline, leave-1-assignment-out CV ({assignments} folds)", by_assignment[1]
-    )
-    for label, p, s, r in PUBLISHED:
-        table.add_row(label + " *", p, s, r, "2273")
-    console = Console(width=max(Console().width, 100))
-    console.print(table)
-    console.print(
-        "Answers the gate rejects count as 0. The baseline is mapped to 0-5 by a global\n"
-        "least-squares line (refitted per fold under CV), as the offline calibration is; it is\n"
-        "ungated unless stated. * published, on the whole dataset (2,273 answers)."
-    )
-    console.print(
-        f"Gated as unscorable: {sum(gated.values())} "
-        f"({', '.join(f'{k}={v}' for k, v in sorted(gated.items())) or 'none'}); "
-        f"human scores of those: {sorted(actual[i] for i, f in enumerate(features) if f is None)}"
-    )
-    console.print(
-        f"Offline scorer speed (one process, median of {TIMING_PASSES} passes): "
-        f"{timing.answers_per_second:,.0f} answers/s; latency per answer "
-        f"p50 {timing.p50_ms:.3f} ms, p99 {timing.p99_ms:.3f} ms."
-    )
+    """Agreement of every scorer with human grades: CV, fresh split, bands, review policy."""
+    if judge not in ("offline", "llm"):
+        _fail(f"--judge must be offline or llm, not {judge!r}")
+    run_bench(_load_golden_or_exit(golden), judge=judge, examples_k=examples_k)  # type: ignore[arg-type]
 
 
 @app.command()
 def calibrate(
-    golden: Annotated[
-        Path | None, typer.Option(help="Golden JSONL file (default: see module docs).")
-    ] = None,
+    golden: GoldenOption = None,
+    scorer: Annotated[str, typer.Option(help="lexical (v1) or semantic (v2).")] = "lexical",
 ) -> None:
     """Fit the global calibration on the golden file and print it as Python code to commit."""
     items = _load_golden_or_exit(golden)
+    if scorer == "semantic":
+        typer.echo(semantic_calibration_code(items))
+        return
     fitted = fit_on(items, golden_features(items), range(len(items)))
     typer.echo("DEFAULT_CALIBRATION = Calibration(")
     typer.echo(f'    name="{DEFAULT_CALIBRATION.name}",')
     for field in ("correctness", "completeness"):
-        linear = getattr(fitted, field)
-        weights = ", ".join(f"{w:.4f}" for w in linear.weights)
-        typer.echo(
-            f"    {field}=LinearCalibration(intercept={linear.intercept:.4f}, weights=({weights})),"
-        )
+        typer.echo(f"    {field}={linear_code(getattr(fitted, field))},")
     typer.echo(")")
 
 
@@ -285,7 +192,7 @@ def score(
             items = read_inputs(handle)
     except BadInputError as error:
         _fail(f"{in_path}: {error}")
-    scorer = OfflineScorer()
+    scorer = offline_scorer(EvaluatorSettings().offline_scorer)
     with _open(out_path, write=True) as out:
         for item in items:
             out.write(json.dumps(_output_row(item, scorer), ensure_ascii=False) + "\n")
@@ -344,7 +251,7 @@ async def _rescore(
 ) -> ReplaySummary:
     settings = EvaluatorSettings()
     judge = build_judge(settings)
-    scorer = judge or OfflineScorer()
+    scorer = judge or offline_scorer(settings.offline_scorer)
     sink = out.open("w", encoding="utf-8") if out else None
     try:
         async with KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True) as broker:

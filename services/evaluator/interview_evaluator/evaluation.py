@@ -20,6 +20,7 @@ from interview_shared.telemetry import span
 
 from interview_evaluator.ids import answer_evaluated_event_id, evaluation_id
 from interview_evaluator.observe import observe_evaluation, usage_attributes
+from interview_evaluator.review import reviewed
 from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
 
 EVALUATOR_VERSION = "0.1.0"
@@ -43,8 +44,10 @@ def scoring_request(event: AnswerSubmitted) -> ScoringRequest:
 def evaluated_event(
     event: AnswerSubmitted, result: ScoringResult, *, replay_id: str | None = None
 ) -> AnswerEvaluated:
-    """The `answer.evaluated` event for a scorer's result, with lineage and deterministic ids
-    (see `ids`): the same answer, scorer and rubric version always give the same evaluation."""
+    """The `answer.evaluated` event for a scorer's result, with lineage, review flags and
+    deterministic ids (see `ids`): the same answer, scorer and rubric version always give the
+    same evaluation."""
+    result = reviewed(result)
     rubric_version = event.question.rubric.version
     evaluation = evaluation_id(
         event.answer_id, scorer=result.scorer, rubric_version=rubric_version, replay_id=replay_id
@@ -62,6 +65,7 @@ def evaluated_event(
         unscorable_reason=result.unscorable_reason,
         explanation=result.explanation,
         flags=result.flags,
+        confidence=result.confidence,
         lineage=Lineage(
             scorer=result.scorer,
             scorer_version=result.scorer_version,

@@ -6,10 +6,13 @@ The evaluator's settings class takes these fields (inherit from `JudgeSettings` 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openai
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from interview_evaluator.examples import MemoryExampleBank, load_golden_examples
 from interview_evaluator.openai_judge import (
     JudgeConfig,
     OpenAIJudge,
@@ -39,6 +42,8 @@ class JudgeSettings(BaseSettings):
     judge_price_completion_per_1k: float = Field(default=0.0006, ge=0)
     judge_breaker_failures: int = Field(default=5, ge=1)
     judge_breaker_reset_s: float = Field(default=30.0, gt=0)
+    judge_examples_file: Path | None = None
+    judge_examples_k: int = Field(default=3, ge=0, le=20)
 
 
 def judge_config(settings: JudgeSettings) -> JudgeConfig | None:
@@ -58,6 +63,7 @@ def judge_config(settings: JudgeSettings) -> JudgeConfig | None:
         disagreement_threshold=settings.judge_disagreement_threshold,
         price_prompt_per_1k=settings.judge_price_prompt_per_1k,
         price_completion_per_1k=settings.judge_price_completion_per_1k,
+        examples_k=settings.judge_examples_k,
     )
 
 
@@ -82,4 +88,13 @@ def build_judge(settings: JudgeSettings) -> OpenAIJudge | None:
         counts_as_failure=is_service_failure,
     )
     policy = RetryPolicy(max_attempts=config.max_attempts, classify=classify_openai_error)
-    return OpenAIJudge(config, client, breaker=breaker, retry_policy=policy)
+    return OpenAIJudge(
+        config, client, breaker=breaker, retry_policy=policy, examples=example_bank(settings)
+    )
+
+
+def example_bank(settings: JudgeSettings) -> MemoryExampleBank | None:
+    """Graded examples from JUDGE_EXAMPLES_FILE (golden JSONL format), or None."""
+    if settings.judge_examples_file is None:
+        return None
+    return MemoryExampleBank(load_golden_examples(settings.judge_examples_file))

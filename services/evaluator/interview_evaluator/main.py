@@ -17,10 +17,10 @@ from interview_shared.telemetry import tracing
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
-from interview_evaluator.offline_scorer import OfflineScorer
 from interview_evaluator.producer import KafkaSender
 from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
 from interview_evaluator.scoring import Scorer
+from interview_evaluator.semantic_scorer import offline_scorer
 from interview_evaluator.settings import EvaluatorSettings
 
 log = get_logger(__name__)
@@ -37,7 +37,7 @@ def create_app(
     (where verdicts, reports and dead letters go) replace the real adapters in tests. The
     evaluator calls no other service: everything it needs is on Kafka."""
     judge = None if scorer is not None else build_judge(settings)
-    active: Scorer = scorer or judge or OfflineScorer()
+    active: Scorer = scorer or judge or offline_scorer(settings.offline_scorer)
     log.info("scorer_selected", scorer=active.name)
     broker = kafka_broker(settings, client_id="interview-evaluator")
     kafka_sender = KafkaSender(settings.kafka_bootstrap_servers, client_id="interview-evaluator")

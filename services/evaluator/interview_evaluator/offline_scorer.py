@@ -53,6 +53,8 @@ __all__ = [
     "derive_key_points",
     "extract_features",
     "fit_calibration",
+    "least_squares",
+    "percent",
     "stem",
     "term_similarity",
 ]
@@ -448,7 +450,7 @@ DEFAULT_CALIBRATION = Calibration(
 )
 
 
-def _least_squares(rows: Sequence[Sequence[float]], targets: Sequence[float]) -> LinearCalibration:
+def least_squares(rows: Sequence[Sequence[float]], targets: Sequence[float]) -> LinearCalibration:
     """Ordinary least squares with an intercept, via the normal equations.
 
     The systems are tiny (at most a handful of inputs), so Gaussian elimination with partial
@@ -485,8 +487,8 @@ def fit_calibration(
     """Fit both criterion calibrations to human grades on the 0-5 scale."""
     return Calibration(
         name=name,
-        correctness=_least_squares([f.correctness_inputs() for f in features], targets),
-        completeness=_least_squares([f.completeness_inputs() for f in features], targets),
+        correctness=least_squares([f.correctness_inputs() for f in features], targets),
+        completeness=least_squares([f.completeness_inputs() for f in features], targets),
     )
 
 
@@ -507,7 +509,7 @@ def _criterion_kind(name: str) -> str:
     return "overall"
 
 
-def _percent(grade: float) -> float:
+def percent(grade: float) -> float:
     """A 0-5 grade as a 0-100 score, rounded for stable serialisation."""
     return round(min(100.0, max(0.0, grade * _TO_PERCENT)), 2)
 
@@ -542,7 +544,7 @@ class OfflineScorer:
         features = extract_features(
             request.question, request.reference_answer, request.answer, request.key_points
         )
-        grades = self._grades(features)
+        grades, extra = self._grades(request, features)
         criteria = tuple(_criterion(c, features, grades) for c in request.rubric.criteria)
         total_weight = sum(c.weight for c in criteria)
         total = round(sum(c.score * c.weight for c in criteria) / total_weight, 2)
@@ -551,17 +553,28 @@ class OfflineScorer:
             score=total,
             criteria=criteria,
             feedback=_feedback(total, features),
-            explanation=_explanation(features, grades),
+            explanation=_explanation(features, grades) | extra,
             flags=("no_overlap",) if features.recall == 0.0 else (),
             scorer=self.name,
             scorer_version=self.version,
-            parameters={"calibration": self._calibration.name, "rubric": request.rubric.version},
+            confidence=extra.get("confidence", {}).get("value"),
+            parameters={"calibration": self._calibration_name, "rubric": request.rubric.version},
         )
 
-    def _grades(self, features: AnswerFeatures) -> dict[str, float]:
+    @property
+    def _calibration_name(self) -> str:
+        return self._calibration.name
+
+    def _grades(
+        self, request: ScoringRequest, features: AnswerFeatures
+    ) -> tuple[dict[str, float], dict[str, Any]]:
+        """The criterion grades and anything the subclass adds to the explanation."""
+        return self._lexical_grades(features), {}
+
+    def _lexical_grades(self, features: AnswerFeatures) -> dict[str, float]:
         """The calibrated 0-100 score of each measurable criterion kind."""
-        correctness = _percent(self._calibration.correctness.predict(features.correctness_inputs()))
-        completeness = _percent(
+        correctness = percent(self._calibration.correctness.predict(features.correctness_inputs()))
+        completeness = percent(
             self._calibration.completeness.predict(features.completeness_inputs())
         )
         return {"correctness": correctness, "completeness": completeness, "overall": correctness}
@@ -575,7 +588,7 @@ class OfflineScorer:
             explanation={"gate": reason.value},
             scorer=self.name,
             scorer_version=self.version,
-            parameters={"calibration": self._calibration.name},
+            parameters={"calibration": self._calibration_name},
         )
 
 

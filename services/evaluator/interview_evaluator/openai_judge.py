@@ -26,6 +26,7 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from interview_evaluator import gating
+from interview_evaluator.examples import ExampleBank, examples_for
 from interview_evaluator.judge_prompt import (
     build_messages,
     detect_injection,
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 # Bumped whenever the prompt or the post-processing changes meaning; part of the lineage.
-JUDGE_VERSION: Final = "1.0"
+JUDGE_VERSION: Final = "1.1"  # 1.1: graded examples, when given
 
 
 class JudgeConfig(BaseModel):
@@ -81,6 +82,8 @@ class JudgeConfig(BaseModel):
     disagreement_threshold: float = Field(default=15.0, ge=0, le=100)
     price_prompt_per_1k: float = Field(default=0.00015, ge=0)
     price_completion_per_1k: float = Field(default=0.0006, ge=0)
+    examples_k: int = Field(default=3, ge=0, le=20)
+    """Most human-graded examples shown per answer (when an example bank is wired)."""
 
 
 class JudgeOutputError(Exception):
@@ -256,8 +259,10 @@ class OpenAIJudge:
         breaker: CircuitBreaker | None = None,
         retry_policy: RetryPolicy | None = None,
         gate: Callable[[ScoringRequest], str | None] | None = None,
+        examples: ExampleBank | None = None,
     ) -> None:
         self._config = config
+        self._examples = examples
         self._client = client
         self.breaker = breaker or CircuitBreaker(counts_as_failure=is_service_failure)
         self._policy = retry_policy or RetryPolicy(
@@ -285,6 +290,8 @@ class OpenAIJudge:
             return self._result(request, outcome=Outcome.UNSCORABLE, unscorable_reason=reason)
         started = time.perf_counter()
         meter = _Meter()
+        chosen = examples_for(self._examples, request, self._config.examples_k)
+        request = request.model_copy(update={"examples": tuple(chosen)})
         messages = build_messages(request)
         primary, second = await _both(
             self._sample(self._config.model, self._config.samples, messages, request, meter),
@@ -437,7 +444,7 @@ class OpenAIJudge:
             scorer=self.name,
             scorer_version=JUDGE_VERSION,
             model=config.model,
-            prompt_hash=prompt_hash(request.rubric),
+            prompt_hash=prompt_hash(request.rubric, with_examples=bool(request.examples)),
             parameters={
                 "temperature": config.temperature,
                 "seed": config.seed,
@@ -445,9 +452,20 @@ class OpenAIJudge:
                 "second_model": config.second_model,
                 "max_output_tokens": config.max_output_tokens,
                 "rubric_version": request.rubric.version,
+                **_examples_lineage(request),
             },
             **fields,
         )
+
+
+def _examples_lineage(request: ScoringRequest) -> dict[str, Any]:
+    """Which graded examples the model saw (absent when none, so old lineage is unchanged)."""
+    if not request.examples:
+        return {}
+    shown = [
+        {"answer_id": e.answer_id, "score": e.score, "source": e.source} for e in request.examples
+    ]
+    return {"examples": shown}
 
 
 async def _both(

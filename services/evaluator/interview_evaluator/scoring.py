@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Criterion",
     "CriterionScore",
+    "GradedExample",
     "Outcome",
     "Rubric",
     "Scorer",
@@ -23,6 +24,17 @@ __all__ = [
     "ScoringResult",
     "Usage",
 ]
+
+
+class GradedExample(BaseModel):
+    """An answer to the same question with the grade a human gave it (0-100)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer_id: str
+    answer: str
+    score: float = Field(ge=0, le=100)
+    source: str = "golden"  # "golden" (graded data set) or "review" (a human review)
 
 
 class ScoringRequest(BaseModel):
@@ -36,6 +48,8 @@ class ScoringRequest(BaseModel):
     reference_answer: str = ""
     key_points: tuple[str, ...] = ()
     rubric: Rubric = Rubric()
+    examples: tuple[GradedExample, ...] = ()
+    """Human-graded answers to the same question (the LLM judge shows them; others ignore)."""
 
 
 class Outcome(StrEnum):
@@ -80,6 +94,8 @@ class ScoringResult(BaseModel):
     unscorable_reason: str | None = None
     explanation: dict[str, Any] = Field(default_factory=dict)
     flags: tuple[str, ...] = ()
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    """How far the score can be trusted, 0-1 (None: the scorer cannot tell); see `review`."""
     scorer: str
     scorer_version: str
     model: str | None = None

@@ -8,6 +8,7 @@ from interview_shared.settings import ServiceSettings
 from pydantic import AliasChoices, Field, model_validator
 
 from interview_evaluator.judge_settings import JudgeSettings
+from interview_evaluator.semantic_scorer import OfflineKind
 
 
 class EvaluatorSettings(ServiceSettings, JudgeSettings):
@@ -24,6 +25,10 @@ class EvaluatorSettings(ServiceSettings, JudgeSettings):
     )
     max_poll_interval_ms: int = Field(
         default=600_000, ge=10_000, description="Kafka max.poll.interval.ms of the answer consumer"
+    )
+    offline_scorer: OfflineKind = Field(
+        default="semantic",
+        description="Scorer without an API key: semantic (v2, embeddings) or lexical (v1)",
     )
     aggregate_wait_s: float = Field(
         default=30.0, gt=0, description="After COMPLETED, seconds to wait for missing scores"

@@ -133,12 +133,30 @@ def test_bench_judge_reports_figures(tmp_path: Path) -> None:
         "Pearson",
         "Spearman",
         "RMSE",
-        "Token-overlap F1 baseline",
-        "leave-1-question-out",
+        "QWK",
+        "band 0-1",
+        "band 2-3",
+        "band 4-5",
+        "current: offline v1 (lexical)",
+        "new: semantic v2",
+        "token-overlap F1",
+        "embeddings alone (cosine)",
+        "leave-1-assignment-out CV",
+        "leave-1-question-out CV",
+        "sent to human review",
     ):
         assert text in result.output
     assert "Gated as unscorable: 4 (no_answer=4)" in result.output
     assert "answers/s" in result.output
+
+
+def test_bench_judge_llm_without_a_key_exits_2_before_any_call(tmp_path: Path) -> None:
+    golden = _synthetic_golden(tmp_path / "golden.jsonl")
+    result = runner.invoke(
+        app, ["bench-judge", "--golden", str(golden), "--judge", "llm"], env={"OPENAI_API_KEY": ""}
+    )
+    assert result.exit_code == 2
+    assert "needs OPENAI_API_KEY" in result.output
 
 
 def test_bench_judge_without_golden_file_exits_2(tmp_path: Path) -> None:
@@ -153,6 +171,10 @@ def test_calibrate_prints_committable_constants(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("DEFAULT_CALIBRATION = Calibration(")
     assert "correctness=LinearCalibration(" in result.output
+    semantic = runner.invoke(app, ["calibrate", "--golden", str(golden), "--scorer", "semantic"])
+    assert semantic.exit_code == 0, semantic.output
+    assert semantic.output.startswith("DEFAULT_SEMANTIC_CALIBRATION = SemanticCalibration(")
+    assert "semantic_only=LinearCalibration(" in semantic.output
 
 
 def test_metrics_agree_with_scipy() -> None:

@@ -21,6 +21,8 @@ from interview_evaluator.agreement import (
     spearman,
 )
 from interview_evaluator.gating import gate
+from interview_evaluator.judge_bench import METHODS, cross_validated, prepare
+from interview_shared.embeddings import default_embedder
 
 TARGET = 0.60
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -60,3 +62,17 @@ def test_gate_rejects_only_zero_graded_golden_answers(golden: list[GoldenItem]) 
     gated = [item for item in golden if gate(item.answer, item.question) is not None]
     assert len(gated) <= 10
     assert all(item.score_human == 0.0 for item in gated)
+
+
+def test_semantic_scorer_beats_the_lexical_one_on_unseen_assignments(
+    golden: list[GoldenItem],
+) -> None:
+    # Leave-one-assignment-out, both refitted per fold: the selection criterion of v2.
+    data = prepare(golden, default_embedder())
+    actual = data.actual
+    lexical, semantic = (
+        pearson(cross_validated(data, METHODS[name], lambda i: i.group), actual)
+        for name in ("current: offline v1 (lexical)", "new: semantic v2 (lexical + embeddings)")
+    )
+    assert semantic >= 0.635
+    assert semantic > lexical

@@ -14,6 +14,7 @@ import string
 from interview_evaluator.gating import gate
 from interview_evaluator.offline_scorer import OFFLINE_SCORER_VERSION, OfflineScorer
 from interview_evaluator.scoring import Criterion, Rubric, ScoringRequest
+from interview_evaluator.semantic_scorer import SEMANTIC_SCORER_VERSION, SemanticScorer
 
 _MUTEX_Q = "What is a mutex?"
 _MUTEX_REF = "A lock giving mutual exclusion: one thread at a time in the critical section."
@@ -118,7 +119,25 @@ def test_the_scorer_version_is_the_one_pinned() -> None:
 
 
 def test_offline_scores_are_byte_identical_to_the_pinned_ones() -> None:
-    assert score_digest() == "fa5f419b8b7e2357c9448db85cf385ba7a541ac556e7363cd9615516cca328a0"
+    # Re-pinned when ScoringResult gained `confidence` (null for v1): the digest without that
+    # field is still the 1.0.0 pin fa5f419b..., so no v1 score moved and the version stays.
+    assert score_digest() == "8efe569dfb354b911422eaa0babcaa217bb0f0ab06d1fa33f044ebc00907d8fe"
+
+
+def test_the_semantic_scorer_version_is_the_one_pinned() -> None:
+    assert SEMANTIC_SCORER_VERSION == "2.0.0"
+
+
+def test_a_handful_of_semantic_scores_are_the_pinned_ones() -> None:
+    # Scores only (rounded to 0.01 by the scorer): the embedding's float32 arithmetic may differ
+    # in the last bits between CPUs, so the full JSON (similarity to 6 decimals) is not pinned.
+    scorer = SemanticScorer()
+    got = [
+        (r.outcome.value, r.score, r.unscorable_reason)
+        for r in (scorer.score_sync(q) for q in _requests()[::2])
+    ]
+    assert got == PINNED_SEMANTIC_SCORES
+    assert all(r.confidence is not None for r in map(scorer.score_sync, _requests()[:6]))
 
 
 def test_a_handful_of_scores_are_the_pinned_ones() -> None:
@@ -156,4 +175,23 @@ PINNED_SCORES: list[tuple[str, float | None, str | None]] = [
     ("SCORED", 62.17, None),
     ("SCORED", 57.04, None),
     ("SCORED", 64.8, None),
+]
+
+# Same answers, semantic v2 (DEFAULT_SEMANTIC_CALIBRATION, all-MiniLM-L6-v2-onnx-int8); the gate
+# runs first, so the unscorable verdicts are the same as v1's.
+PINNED_SEMANTIC_SCORES: list[tuple[str, float | None, str | None]] = [
+    ("SCORED", 90.89, None),
+    ("SCORED", 91.2, None),
+    ("SCORED", 61.79, None),
+    ("SCORED", 97.25, None),
+    ("SCORED", 75.42, None),
+    ("SCORED", 61.15, None),
+    ("SCORED", 100.0, None),
+    *PINNED_SCORES[7:8],
+    ("SCORED", 79.37, None),
+    ("SCORED", 87.53, None),
+    *PINNED_SCORES[10:18],
+    ("SCORED", 58.79, None),
+    ("SCORED", 52.87, None),
+    ("SCORED", 58.64, None),
 ]

@@ -17,6 +17,7 @@ from interview_evaluator.evaluation import EVALUATOR_VERSION, AnswerEvaluator
 from interview_evaluator.handlers import AnswerBatchHandler
 from interview_evaluator.ids import NAMESPACE, answer_evaluated_event_id, evaluation_id
 from interview_evaluator.main import create_app
+from interview_evaluator.semantic_scorer import SEMANTIC_SCORER_NAME, SEMANTIC_SCORER_VERSION
 from interview_evaluator.offline_scorer import (
     OFFLINE_SCORER_NAME,
     OFFLINE_SCORER_VERSION,
@@ -359,5 +360,7 @@ async def test_the_app_scores_a_submitted_answer_from_kafka(
     [verdict] = verdicts
     assert http_calls == []
     assert verdict.answer_id == answer.answer_id
-    assert verdict.lineage.scorer == OFFLINE_SCORER_NAME
+    assert verdict.lineage.scorer == SEMANTIC_SCORER_NAME  # the default without an API key
+    assert verdict.lineage.scorer_version == SEMANTIC_SCORER_VERSION
     assert verdict.lineage.rubric_version == "r3"
+    assert verdict.confidence is not None
