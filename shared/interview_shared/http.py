@@ -186,10 +186,16 @@ async def question_filter(
     tag: Annotated[list[str] | None, Query(max_length=20)] = None,
     difficulty: Difficulty | None = None,
     type: QuestionType | None = None,
+    similar_to: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
 ) -> QuestionFilter:
-    """Question filters; repeat `skill` or `tag` to match any of several."""
+    """Question filters; repeat `skill` or `tag` to match any of several. `similar_to` ranks the
+    matches by semantic similarity to the text (paged by offset) and fills `similarity`."""
     return QuestionFilter(
-        skills=tuple(skill or ()), tags=tuple(tag or ()), difficulty=difficulty, type=type
+        skills=tuple(skill or ()),
+        tags=tuple(tag or ()),
+        difficulty=difficulty,
+        type=type,
+        similar_to=similar_to,
     )
 
 

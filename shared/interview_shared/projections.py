@@ -57,6 +57,7 @@ def question_fields(event: QuestionCreated) -> dict[str, Any]:
         "rubric": event.rubric,
         "created_at": at,
         "updated_at": at,
+        "similarity": None,  # only a search fills it in
     }
 
 

@@ -59,6 +59,8 @@ class Question(Record):
     rubric: Rubric
     created_at: datetime
     updated_at: datetime
+    similarity: float | None = None
+    """Cosine similarity to the `similar_to` text of a search (-1..1); None outside a search."""
 
 
 class Interview(Record):
@@ -184,6 +186,8 @@ class QuestionFilter(Record):
     """Match any of these tags."""
     difficulty: Difficulty | None = None
     type: QuestionType | None = None
+    similar_to: str | None = Field(default=None, min_length=1, max_length=2000)
+    """Rank by semantic similarity to this text (with `similarity` in each item)."""
 
 
 class EvaluationFilter(Record):

@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0003"
+HEAD = "r0004"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
@@ -59,6 +59,7 @@ async def test_down_one_step_and_up_keeps_data(fresh_database: str) -> None:
     await run(fresh_database, "downgrade", "r0001")
     assert await version(fresh_database) == "r0001"
     assert "interviews_status_created_idx" not in await index_names(fresh_database)
+    assert "question_embeddings_pkey" not in await index_names(fresh_database)
     await migrate(fresh_database)
     assert await version(fresh_database) == HEAD
     store = await PostgresStore.connect(fresh_database)

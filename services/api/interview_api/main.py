@@ -29,6 +29,7 @@ from interview_api.outcomes import OutcomeHub
 from interview_api.projection import Projection
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
+from interview_api.suggestions import router as suggestions_router
 
 log = get_logger(__name__)
 LIVE_TOPICS = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS, topics.CHAT_REPLIES)
@@ -89,6 +90,7 @@ def create_app(
         service="interview-api",
     )
     app.include_router(api_router)
+    app.include_router(suggestions_router)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,

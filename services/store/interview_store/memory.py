@@ -50,6 +50,7 @@ from interview_store.rules import (
     trusted,
     with_evaluation,
 )
+from interview_store.vectors import MemoryQuestionVectors
 
 R = TypeVar("R")
 Key = tuple[Any, ...]
@@ -181,8 +182,9 @@ class MemoryStore:
 
     backend = "memory"
 
-    def __init__(self) -> None:
+    def __init__(self, *, vectors: MemoryQuestionVectors | None = None) -> None:
         self._lock = asyncio.Lock()
+        self._vectors = vectors or MemoryQuestionVectors()
         # (outcome, reason) rather than ApplyResult: plain strings, which the collector ignores.
         self._outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
         self._emails: dict[str, uuid.UUID] = {}
@@ -270,9 +272,11 @@ class MemoryStore:
     async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
         """Apply a batch atomically: plan it against current state, then commit in one step."""
         # The lock makes plan + commit one critical section, so concurrent batches serialise.
+        vectors = self._vectors.embedder.of_events(events)  # inference outside the lock
         async with self._lock:
             changes = plan_batch(self, events)
             self._commit(changes)
+            self._vectors.put(vectors[q.id] for q in changes.questions if q.id in vectors)
             return changes.results
 
     def _commit(self, changes: Changes) -> None:
@@ -352,6 +356,9 @@ class MemoryStore:
                 and (filters.type is None or q.type == filters.type)
             )
 
+        if filters.similar_to is not None:
+            matching = (q for q in self._questions.rows.values() if keep(q))
+            return self._vectors.search(filters.similar_to, query, matching)
         return self._questions.list(request, self._questions.scan(request, partition), keep)
 
     async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:

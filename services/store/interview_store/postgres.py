@@ -58,6 +58,7 @@ from interview_store.rules import (
     trusted,
     with_evaluation,
 )
+from interview_store.vectors_postgres import PostgresQuestionVectors
 
 Row = Mapping[str, Any]
 T = TypeVar("T")
@@ -395,8 +396,15 @@ class PostgresStore:
 
     backend = "postgres"
 
-    def __init__(self, pool: Any, *, health_timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        pool: Any,
+        *,
+        health_timeout: float = 1.0,
+        vectors: PostgresQuestionVectors | None = None,
+    ) -> None:
         self._pool = pool
+        self._vectors = vectors or PostgresQuestionVectors()
         self._health_timeout = health_timeout
         self._optimistic = True
         """Whether the next batch is first tried without lookups (see `apply`)."""
@@ -447,6 +455,7 @@ class PostgresStore:
         if not events:
             return []
         refs = _references(events)
+        vectors = self._vectors.embedder.of_events(events)  # inference before the transaction
         for attempt in range(_ATTEMPTS):
             optimistic = attempt == 0 and self._optimistic
             try:
@@ -457,6 +466,9 @@ class PostgresStore:
                         await _check(conn, refs, snap)
                         changes = plan_batch(snap, events)
                     await _write(conn, changes)
+                    await self._vectors.write(
+                        conn, (vectors[q.id] for q in changes.questions if q.id in vectors)
+                    )
                 if snap.checked:
                     self._optimistic = snap.found_nothing()
                 return changes.results
@@ -545,6 +557,9 @@ class PostgresStore:
             where.add("difficulty = {}::text", filters.difficulty.value)
         if filters.type is not None:
             where.add("type = {}::text", filters.type.value)
+        if filters.similar_to is not None:
+            async with self._connection() as conn:
+                return await self._vectors.search(conn, filters.similar_to, query, where, _question)
         return await self._page("questions", request, where, _question)
 
     async def get_interview(self, interview_id: uuid.UUID) -> Interview | None:
