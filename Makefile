@@ -48,8 +48,8 @@ bench-store: setup ## Store ingest and listing benchmark (memory vs Postgres vs 
 	@deploy/scripts/bootstrap.sh --test
 	@$(UV) run --frozen python -m interview_store.bench
 
-bench-judge: setup ## Offline scorer vs human graders on the development split
-	@$(UV) run --frozen python -m interview_evaluator.cli bench-judge
+bench-judge: setup ## Scorers vs human graders (JUDGE=llm with a real key; ARGS="--golden F")
+	@$(UV) run --frozen python -m interview_evaluator.cli bench-judge $(if $(JUDGE),--judge $(JUDGE)) $(ARGS)
 
 bench-evaluator: setup ## Evaluator service throughput vs a raw aiokafka relay
 	@$(UV) run --frozen python -m interview_evaluator.bench_service
