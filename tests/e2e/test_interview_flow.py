@@ -131,7 +131,7 @@ async def test_interview_lifecycle_scores_answers_via_get_and_sse(api: httpx.Asy
         assert evaluation_now is None or evaluation_now["answer_id"] == answer.json()["id"]
         evaluated = await _first(events, "answer.evaluated")
     assert evaluated["answer_id"] == answer.json()["id"]
-    assert evaluated["lineage"]["scorer"] == "offline"
+    assert evaluated["lineage"]["scorer"] == "semantic"  # the default offline scorer
 
     listed = (await api.get(f"/interviews/{interview['id']}/answers")).json()
     evaluation = listed["items"][0]["evaluation"]

@@ -73,7 +73,8 @@ async def test_examples_reach_the_model_as_data_with_their_grades(
     block = user[user.index("<graded_examples>") : user.index("</graded_examples>")]
     assert '<example grade="90">\n' + EXAMPLES["near"].answer in block
     assert '<example grade="70">\n' + EXAMPLES["close"].answer in block
-    assert EXAMPLES["far"].answer not in user and "A lock." not in user
+    assert EXAMPLES["far"].answer not in user
+    assert "A lock." not in user
     assert user.index("</graded_examples>") < user.index("<candidate_answer>")
     assert result.prompt_hash == prompt_hash(RUBRIC, with_examples=True)
     assert result.prompt_hash != prompt_hash(RUBRIC)
@@ -105,7 +106,8 @@ async def test_without_examples_the_prompt_is_unchanged(
     result = await make_judge(examples=MemoryExampleBank()).score(_request())
 
     system, user = (m["content"] for m in fake_openai.received[0].messages)
-    assert EXAMPLES_NOTE not in system and "<graded_examples>" not in user
+    assert EXAMPLES_NOTE not in system
+    assert "<graded_examples>" not in user
     assert result.prompt_hash == prompt_hash(RUBRIC)
 
 

@@ -40,11 +40,12 @@ async def test_a_paraphrase_with_no_shared_words_finds_its_question_first(store:
 
     page = await store.list_questions(ListQuery(limit=3), _search(PARAPHRASE))
 
-    assert [q.id for q in page.items][0] == ids["deadlock"]
+    assert next(q.id for q in page.items) == ids["deadlock"]
     similarities = [q.similarity for q in page.items]
     assert all(s is not None for s in similarities)
     assert similarities == sorted(similarities, reverse=True)  # type: ignore[type-var]
-    assert len(page.items) == 3 and page.next_cursor is None
+    assert len(page.items) == 3
+    assert page.next_cursor is None
 
 
 async def test_similarity_combines_with_filters_and_pages_by_offset(store: Store) -> None:

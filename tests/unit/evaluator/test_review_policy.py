@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from interview_evaluator.review import REVIEW_FLAG, needs_review, reviewed
-from interview_evaluator.scoring import Outcome, ScoringResult
+from interview_evaluator.scoring import Outcome, ScoringRequest, ScoringResult
 from interview_evaluator.semantic_scorer import SemanticScorer
-from interview_evaluator.scoring import ScoringRequest
 
 
 def _result(score: float | None, **fields: object) -> ScoringResult:
@@ -63,5 +62,6 @@ def test_the_semantic_scorer_is_less_confident_when_words_and_meaning_disagree()
     )
     confident = scorer.score_sync(agreeing).confidence
     unsure = scorer.score_sync(paraphrase).confidence
-    assert confident is not None and unsure is not None
+    assert confident is not None
+    assert unsure is not None
     assert unsure < confident

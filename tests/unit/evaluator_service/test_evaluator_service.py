@@ -17,7 +17,6 @@ from interview_evaluator.evaluation import EVALUATOR_VERSION, AnswerEvaluator
 from interview_evaluator.handlers import AnswerBatchHandler
 from interview_evaluator.ids import NAMESPACE, answer_evaluated_event_id, evaluation_id
 from interview_evaluator.main import create_app
-from interview_evaluator.semantic_scorer import SEMANTIC_SCORER_NAME, SEMANTIC_SCORER_VERSION
 from interview_evaluator.offline_scorer import (
     OFFLINE_SCORER_NAME,
     OFFLINE_SCORER_VERSION,
@@ -26,6 +25,7 @@ from interview_evaluator.offline_scorer import (
 from interview_evaluator.reports import MemoryLogTail
 from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
 from interview_evaluator.scoring import ScoringRequest, ScoringResult
+from interview_evaluator.semantic_scorer import SEMANTIC_SCORER_NAME, SEMANTIC_SCORER_VERSION
 from interview_evaluator.settings import EvaluatorSettings
 from interview_shared import topics
 from interview_shared.domain import Criterion, Rubric
