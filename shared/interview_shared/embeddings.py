@@ -157,7 +157,10 @@ class MiniLmEmbedder:
         return vector
 
     def _infer(self, text: str) -> Vectors:
-        encoding = self._tokenizer.encode(text)
+        # Lone surrogates cannot cross into the tokenizer; such text is rejected by the store
+        # anyway, but embedding runs before the rules do and must not raise.
+        clean = text.encode("utf-8", "replace").decode("utf-8")
+        encoding = self._tokenizer.encode(clean)
         ids = np.array([encoding.ids], dtype=np.int64)
         mask = np.array([encoding.attention_mask], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.postgres
 
 TABLES = (
     "processed_events, candidates, cv_analyses, questions, interviews, answers, evaluations,"
-    " interview_reports, chat_sessions, chat_messages"
+    " interview_reports, chat_sessions, chat_messages, question_embeddings"
 )
 
 

@@ -36,7 +36,7 @@ _DECIMALS = 6
 
 def text_sha(text: str) -> str:
     """What a vector was made from: the sha256 of the question text."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
