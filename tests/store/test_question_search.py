@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from interview_shared.domain import Difficulty
 from interview_shared.read_models import InvalidQueryError, ListQuery, QuestionFilter
@@ -88,3 +89,18 @@ async def test_both_backends_return_the_same_items_and_similarities(
         page = await backend.list_questions(ListQuery(limit=5), _search("memory management"))
         pages.append([(q.id, q.similarity) for q in page.items])
     assert pages[0] == pages[1]
+
+
+@pytest.mark.postgres
+async def test_created_questions_are_embedded_in_the_background(
+    postgres_store: PostgresStore, migrated_database: str
+) -> None:
+    # Off the ingest path, but without waiting for a search: the rows appear on their own.
+    await _bank(postgres_store)
+    await postgres_store._vectors.background.drain()
+    conn = await asyncpg.connect(migrated_database)
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM question_embeddings")
+    finally:
+        await conn.close()
+    assert count == len(BANK)

@@ -272,12 +272,11 @@ class MemoryStore:
     async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
         """Apply a batch atomically: plan it against current state, then commit in one step."""
         # The lock makes plan + commit one critical section, so concurrent batches serialise.
-        vectors = self._vectors.embedder.of_events(events)  # inference outside the lock
         async with self._lock:
             changes = plan_batch(self, events)
             self._commit(changes)
-            self._vectors.put(vectors[q.id] for q in changes.questions if q.id in vectors)
-            return changes.results
+        self._vectors.created(changes.questions)  # embedded off the ingest path
+        return changes.results
 
     def _commit(self, changes: Changes) -> None:
         for recorded in changes.recorded:
@@ -312,7 +311,8 @@ class MemoryStore:
         return True
 
     async def close(self) -> None:
-        """Nothing to release."""
+        """Stop embedding in the background."""
+        await self._vectors.background.close()
 
     # --- read side ---------------------------------------------------------------------------
 

@@ -455,7 +455,6 @@ class PostgresStore:
         if not events:
             return []
         refs = _references(events)
-        vectors = self._vectors.embedder.of_events(events)  # inference before the transaction
         for attempt in range(_ATTEMPTS):
             optimistic = attempt == 0 and self._optimistic
             try:
@@ -466,11 +465,9 @@ class PostgresStore:
                         await _check(conn, refs, snap)
                         changes = plan_batch(snap, events)
                     await _write(conn, changes)
-                    await self._vectors.write(
-                        conn, (vectors[q.id] for q in changes.questions if q.id in vectors)
-                    )
                 if snap.checked:
                     self._optimistic = snap.found_nothing()
+                self._vectors.created(self._pool, changes.questions)  # off the ingest path
                 return changes.results
             except _RETRYABLE as exc:
                 if optimistic and isinstance(exc, asyncpg.exceptions.UniqueViolationError):
@@ -497,7 +494,8 @@ class PostgresStore:
             return False
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Stop embedding in the background, then close the pool."""
+        await self._vectors.background.close()
         await self._pool.close()
 
     # --- helpers -----------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Semantic search over the question bank: question embeddings and ranking by similarity.
 
 The store owns the question bank, so it owns the question embeddings: a derived index of its own
-rows, like a GIN index on skills. A question is embedded when its `question.created` event is
-applied (before the database transaction opens, so no lock is held during inference), and again
-whenever its text no longer matches the text the stored vector was made from (`text_sha`), which
-covers a future `question.updated`. The search text of `GET /questions?similar_to=` is embedded
-here too, so the gateway forwards a string and no service calls another to get a vector.
+rows, like a GIN index on skills. A question is embedded as soon as its `question.created` event
+has been applied, in a background task (`EmbedLater`): inference costs tens of milliseconds of
+CPU, and ingest (so the offset commit and every other event behind it) must not wait on it. A
+search embeds, before ranking, any matching question whose vector is missing (still pending) or
+stale (its text no longer matches the text the vector was made from, `text_sha`, which covers a
+future `question.updated`), so results never depend on the background task's progress. The
+search text of `GET /questions?similar_to=` is embedded here too: the gateway forwards a string
+and no service calls another to get a vector.
 
 Both backends rank the same way: cosine of float32 unit vectors, ties by id, rounded to 6
 decimals, so memory and PostgreSQL return the same items with the same `similarity`.
@@ -13,17 +16,19 @@ decimals, so memory and PostgreSQL return the same items with the same `similari
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from interview_shared.embeddings import Embedder, Vectors, default_embedder
-from interview_shared.events import Event, QuestionCreated
+from interview_shared.logging import get_logger
 from interview_shared.read_models import InvalidQueryError, ListQuery, Page, Question
 
 __all__ = [
+    "EmbedLater",
     "MemoryQuestionVectors",
     "QuestionEmbedder",
     "QuestionVector",
@@ -32,6 +37,7 @@ __all__ = [
 ]
 
 _DECIMALS = 6
+log = get_logger(__name__)
 
 
 def text_sha(text: str) -> str:
@@ -67,11 +73,10 @@ class QuestionEmbedder:
         model = self._embedder.model_id
         return {i: QuestionVector(i, text_sha(texts[i]), model, rows[n]) for n, i in enumerate(ids)}
 
-    def of_events(self, events: Iterable[Event]) -> dict[uuid.UUID, QuestionVector]:
-        """Vectors for the questions these events create (computed before any lock is taken)."""
-        return self.of_texts(
-            {e.question_id: e.text for e in events if isinstance(e, QuestionCreated)}
-        )
+    async def of_questions(self, questions: Sequence[Question]) -> list[QuestionVector]:
+        """Vectors for these questions, computed in a worker thread."""
+        texts = {q.id: q.text for q in questions}
+        return list((await asyncio.to_thread(self.of_texts, texts)).values())
 
     def query(self, text: str) -> Vectors:
         """The vector of a search text."""
@@ -99,12 +104,47 @@ def rank_page(
     return Page[Question](items=items)
 
 
+class EmbedLater:
+    """Background embedding of new questions: kept tasks, failures logged, cancelled on close.
+
+    A failure loses nothing: the next search embeds whatever is still missing.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` in the background."""
+        task = asyncio.get_running_loop().create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except Exception:
+            log.exception("question_embedding_deferred")  # the next search retries
+
+    async def drain(self) -> None:
+        """Wait for the pending tasks (tests, shutdown of a clean store)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel what is still pending."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 class MemoryQuestionVectors:
     """The memory backend's vector index: one unit vector per question id."""
 
     def __init__(self, embedder: QuestionEmbedder | None = None) -> None:
         self._embedder = embedder or QuestionEmbedder()
         self._vectors: dict[uuid.UUID, QuestionVector] = {}
+        self.background = EmbedLater()
 
     @property
     def embedder(self) -> QuestionEmbedder:
@@ -114,6 +154,16 @@ class MemoryQuestionVectors:
     def put(self, vectors: Iterable[QuestionVector]) -> None:
         """Keep these vectors (replacing older ones of the same questions)."""
         self._vectors.update((v.question_id, v) for v in vectors)
+
+    def created(self, questions: Sequence[Question]) -> None:
+        """Embed newly created questions in the background."""
+        if questions:
+            chosen = list(questions)
+
+            async def work() -> None:
+                self.put(await self._embedder.of_questions(chosen))
+
+            self.background.spawn(work)
 
     def _vector(self, question: Question) -> Vectors:
         stored = self._vectors.get(question.id)

@@ -11,14 +11,14 @@ missing or stale (text changed), then ranks:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from interview_shared.read_models import ListQuery, Page, Question
 
 from interview_store import sql
-from interview_store.vectors import QuestionEmbedder, QuestionVector, rank_page
+from interview_store.vectors import EmbedLater, QuestionEmbedder, QuestionVector, rank_page
 
 __all__ = ["PostgresQuestionVectors"]
 
@@ -51,6 +51,20 @@ class PostgresQuestionVectors:
     def __init__(self, embedder: QuestionEmbedder | None = None) -> None:
         self.embedder = embedder or QuestionEmbedder()
         self._pgvector: bool | None = None
+        self.background = EmbedLater()
+
+    def created(self, pool: Any, questions: Sequence[Question]) -> None:
+        """Embed newly created questions in the background, in their own transaction."""
+        if not questions:
+            return
+        chosen = list(questions)
+
+        async def work() -> None:
+            vectors = await self.embedder.of_questions(chosen)
+            async with pool.acquire() as conn:
+                await self.write(conn, vectors)
+
+        self.background.spawn(work)
 
     async def _has_pgvector(self, conn: Any) -> bool:
         if self._pgvector is None:
