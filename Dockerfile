@@ -39,6 +39,8 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY shared/pyproject.toml shared/
 COPY deploy/pyproject.toml deploy/
+# The benchmark harness is a dev-only member: its manifest is needed to read the lock, its code is not.
+COPY bench/pyproject.toml bench/
 COPY services/api/pyproject.toml services/api/
 COPY services/store/pyproject.toml services/store/
 COPY services/evaluator/pyproject.toml services/evaluator/

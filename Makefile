@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-unit lint typecheck format migrate bench-store bench-judge \
+.PHONY: help setup run test test-unit lint typecheck format migrate bench bench-store bench-judge \
         bench-evaluator score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
@@ -32,7 +32,7 @@ lint: setup ## ruff check and format check
 # Test folders are checked one at a time: each has its own conftest module.
 TEST_DIRS := tests/unit tests/integration tests/e2e tests/compose tests/evaluator_llm tests/store tests/plugins
 typecheck: setup ## mypy --strict
-	@$(UV) run --frozen mypy shared deploy services
+	@$(UV) run --frozen mypy shared deploy bench services
 	@for d in $(TEST_DIRS) "tests/conftest.py tests/support.py tests/settings_env.py tests/kustomize_render.py"; do \
 	  MYPYPATH=tests:tests/evaluator_llm $(UV) run --frozen mypy --no-error-summary $$d || exit 1; \
 	done; echo "mypy: no issues"
@@ -43,6 +43,10 @@ format: setup ## Apply ruff's formatting and safe fixes
 
 migrate: setup ## Apply database migrations to DATABASE_URL (or POSTGRES_*)
 	@$(UV) run --frozen python -m interview_store.migrate upgrade
+
+bench: setup ## The whole system under load, as ratios to same-run baselines: make bench ARGS="--quick"
+	@deploy/scripts/bootstrap.sh --bench
+	@$(UV) run --frozen python -m interview_bench $(ARGS)
 
 bench-store: setup ## Store ingest and listing benchmark (memory vs Postgres vs raw COPY)
 	@deploy/scripts/bootstrap.sh --test

@@ -62,13 +62,21 @@ def say(message: str) -> None:
     print(f"[make run] {message}", file=sys.stderr, flush=True)
 
 
-def _spawn(service: Service, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*orphan_guard(), sys.executable, "-m", service.module],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        process_group=0,
-    )
+def _spawn(service: Service, env: dict[str, str], log_dir: Path | None) -> subprocess.Popen[bytes]:
+    # Without a log folder the service writes to our own stdout (make run's terminal).
+    log = (log_dir / f"{service.name}.log").open("ab") if log_dir is not None else None
+    try:
+        return subprocess.Popen(
+            [*orphan_guard(), sys.executable, "-m", service.module],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT if log is not None else None,
+            process_group=0,
+        )
+    finally:
+        if log is not None:
+            log.close()  # the child holds its own copy of the descriptor
 
 
 async def _wait_healthy(
@@ -95,16 +103,20 @@ class ServiceGroup:
     Used by `make run` and by the end-to-end tests, so both exercise the same start-up path.
     """
 
-    def __init__(self, env: dict[str, str], *, ready_timeout_s: float = 90.0) -> None:
+    def __init__(
+        self, env: dict[str, str], *, ready_timeout_s: float = 90.0, log_dir: Path | None = None
+    ) -> None:
+        """`log_dir`: write each service's output to `<log_dir>/<name>.log` (benchmarks)."""
         self.env = dict(env)
         self.env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(self.env)}")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready_timeout_s = ready_timeout_s
+        self._log_dir = log_dir
 
     async def start(self, on_ready: Callable[[Service], None] = lambda _: None) -> None:
         """Start each service and wait until its readiness probe answers 200."""
         for service in SERVICES:
-            self.procs[service.name] = _spawn(service, self.env)
+            self.procs[service.name] = _spawn(service, self.env, self._log_dir)
             await _wait_healthy(
                 service, self.env, self.procs[service.name], timeout_s=self._ready_timeout_s
             )
@@ -118,7 +130,7 @@ class ServiceGroup:
     async def respawn(self, name: str) -> None:
         """Start a service whose process has exited and wait until it is ready."""
         service = next(s for s in SERVICES if s.name == name)
-        self.procs[name] = _spawn(service, self.env)
+        self.procs[name] = _spawn(service, self.env, self._log_dir)
         await _wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
 
     def exited(self) -> str | None:

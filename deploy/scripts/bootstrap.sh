@@ -32,6 +32,19 @@ ensure_postgres_binaries() {
   fi
 }
 
+ensure_wrk() {
+  # The HTTP load tool of `make bench` (and of its smoke test).
+  command -v wrk >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing wrk (Debian package)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  else
+    echo "error: wrk not found. Install it (sudo apt-get install -y wrk)." >&2
+    exit 1
+  fi
+}
+
 ensure_java_and_maven() {
   # Only needed when we run Kafka ourselves.
   [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && return 0
@@ -41,6 +54,7 @@ ensure_java_and_maven() {
 
 ensure_uv
 ensure_java_and_maven
-if [ "${1:-}" = "--test" ]; then
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
   ensure_postgres_binaries
+  ensure_wrk
 fi

@@ -40,10 +40,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
@@ -350,6 +351,15 @@ async def worker(variant: Variant, log_path: Path) -> AsyncIterator[asyncio.subp
                 await asyncio.wait_for(proc.wait(), 10)
 
 
+class Running(Protocol):
+    """A worker process as the output counter watches it: asyncio's, or a Popen (poll first)."""
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the process runs."""
+        ...
+
+
 class OutputCounter:
     """Reads a topic from its current end and counts records whose correlation id has a prefix."""
 
@@ -371,9 +381,7 @@ class OutputCounter:
     async def __aexit__(self, *_: object) -> None:
         await self._consumer.stop()
 
-    async def wait_for(
-        self, prefix: str, count: int, *, timeout_s: float, proc: asyncio.subprocess.Process
-    ) -> None:
+    async def wait_for(self, prefix: str, count: int, *, timeout_s: float, proc: Running) -> None:
         """Return when `count` distinct records tagged `prefix-*` have been read."""
         seen: set[bytes] = set()
         wanted = prefix.encode() + b"-"
@@ -402,7 +410,7 @@ async def _end_offsets(bootstrap: str, topic: topics.Topic) -> int:
         await consumer.stop()
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -411,7 +419,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _produce(producer: AIOKafkaProducer, topic: str, messages: Sequence[Message]) -> None:
+async def produce(producer: AIOKafkaProducer, topic: str, messages: Sequence[Message]) -> None:
     sent = [await producer.send(topic, v, key=k, headers=h) for v, k, h in messages]
     await asyncio.gather(*sent)
 
@@ -427,6 +435,43 @@ async def _logged(log_path: Path, line: str, *, timeout_s: float) -> None:
             await asyncio.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class Drain:
+    """One timed drain through a running worker: production time, total time, worker CPU."""
+
+    produced_s: float
+    total_s: float
+    cpu_s: float
+
+
+async def timed_drain(
+    producer: AIOKafkaProducer,
+    outputs: OutputCounter,
+    proc: Running,
+    *,
+    pid: int,
+    topic: str,
+    warmup: Sequence[Message],
+    load: Sequence[Message],
+    tags: tuple[str, str],
+    ready: Callable[[float], Awaitable[None]] | None = None,
+) -> Drain:
+    """Push `warmup` and wait for its outputs (untimed), and for `ready(timeout_s)` when given;
+    then time `load` to its last output."""
+    timeout_s = 60 + len(load) / 50
+    await produce(producer, topic, warmup)
+    await outputs.wait_for(tags[0], len(warmup), timeout_s=timeout_s, proc=proc)
+    if ready is not None:
+        await ready(timeout_s)
+    cpu_before = cpu_seconds(pid)
+    started = time.perf_counter()
+    await produce(producer, topic, load)
+    produced = time.perf_counter()
+    await outputs.wait_for(tags[1], len(load), timeout_s=timeout_s, proc=proc)
+    finished = time.perf_counter()
+    return Drain(produced - started, finished - started, cpu_seconds(pid) - cpu_before)
+
+
 async def measure(
     bootstrap: str,
     variant: Variant,
@@ -437,7 +482,6 @@ async def measure(
     log_path: Path,
 ) -> Run:
     """One timed run of one variant (warm-up excluded); see the module docstring."""
-    timeout_s = 60 + len(load) / 50
     dead_before = await _end_offsets(bootstrap, topics.DEAD_LETTER)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
     await producer.start()
@@ -446,20 +490,21 @@ async def measure(
             OutputCounter(bootstrap, variant.out_topic) as outputs,
             worker(variant, log_path) as proc,
         ):
-            await _produce(producer, variant.in_topic.name, warmup)
-            await outputs.wait_for(tags[0], len(warmup), timeout_s=timeout_s, proc=proc)
-            await _logged(log_path, variant.ready_line, timeout_s=timeout_s)
-            cpu_before = _cpu_seconds(proc.pid)
-            started = time.perf_counter()
-            await _produce(producer, variant.in_topic.name, load)
-            produced = time.perf_counter()
-            await outputs.wait_for(tags[1], len(load), timeout_s=timeout_s, proc=proc)
-            finished = time.perf_counter()
-            cpu = _cpu_seconds(proc.pid) - cpu_before
+            drain = await timed_drain(
+                producer,
+                outputs,
+                proc,
+                pid=proc.pid,
+                topic=variant.in_topic.name,
+                warmup=warmup,
+                load=load,
+                tags=tags,
+                ready=lambda timeout_s: _logged(log_path, variant.ready_line, timeout_s=timeout_s),
+            )
     finally:
         await producer.stop()
     dead = await _end_offsets(bootstrap, topics.DEAD_LETTER) - dead_before
-    return Run(variant.name, len(load), produced - started, finished - started, cpu, dead)
+    return Run(variant.name, len(load), drain.produced_s, drain.total_s, drain.cpu_s, dead)
 
 
 @dataclass(frozen=True)

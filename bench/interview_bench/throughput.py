@@ -1,0 +1,119 @@
+"""P1 (gateway POST answers vs a bare endpoint) and P4 (sustained accepted -> scored), both under
+wrk at 32 connections, with each service's CPU time per answer read from /proc.
+
+CPU per answer counts from the start of the load until the system is idle again, so work a load
+leaves behind (the evaluator's and the store's backlog) is billed to it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from interview_evaluator.bench_service import cpu_seconds
+
+from interview_bench.load import WrkResult, bare_endpoint, run_wrk
+from interview_bench.system import BenchSystem, Seeded
+from interview_bench.tally import Tally
+
+
+@dataclass(frozen=True)
+class P1Result:
+    """Gateway and bare endpoint under the same load, same body."""
+
+    gateway: WrkResult
+    bare: WrkResult
+    cpu_ms_per_answer: dict[str, float]
+    bare_cpu_ms_per_request: float
+
+    @property
+    def ratio(self) -> float:
+        """Gateway req/s over the bare endpoint's req/s."""
+        return self.gateway.rate / self.bare.rate
+
+
+@dataclass(frozen=True)
+class P4Result:
+    """Answers through the gateway for `seconds`, then until every one is scored."""
+
+    seconds: float
+    load: WrkResult
+    submitted: int
+    scored: int
+    lost: int
+    duplicates: int
+    accepted_rate: float
+    scored_rate: float
+    drain_after_s: float
+    cpu_ms_per_answer: dict[str, float]
+    evaluator_drain_rate: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        """Accepted -> scored rate over the evaluator's own drain rate (P2, same run)."""
+        if not self.evaluator_drain_rate:
+            return None
+        return self.scored_rate / self.evaluator_drain_rate
+
+
+def answers_url(system: BenchSystem, seeded: Seeded) -> str:
+    """The gateway route P1 and P4 load."""
+    return f"{system.gateway}/interviews/{seeded.interview_id}/answers"
+
+
+def per_answer(before: dict[str, float], after: dict[str, float], answers: int) -> dict[str, float]:
+    """CPU milliseconds per answer for each service between two `BenchSystem.cpu()` readings."""
+    return {name: (after[name] - before[name]) * 1000 / max(answers, 1) for name in after}
+
+
+async def p1(
+    system: BenchSystem, seeded: Seeded, *, seconds: float, warmup_s: float, logs: Path
+) -> P1Result:
+    """The bare endpoint first (nothing else loaded), then the gateway on the same body."""
+    body = seeded.answer_body
+    async with bare_endpoint(logs / "bare.log") as (base, pid):
+        url = f"{base}/api/v1/interviews/{seeded.interview_id}/answers"
+        await run_wrk(url, body, seconds=warmup_s, prefix="p1w-")
+        cpu_before = cpu_seconds(pid)
+        bare = await run_wrk(url, body, seconds=seconds, prefix="p1b-")
+        bare_cpu = (cpu_seconds(pid) - cpu_before) * 1000 / max(bare.requests, 1)
+    url = answers_url(system, seeded)
+    await run_wrk(url, body, seconds=warmup_s, prefix="p1w-")
+    await system.quiesce()
+    before = system.cpu()
+    gateway = await run_wrk(url, body, seconds=seconds, prefix="p1g-")
+    await system.quiesce()
+    return P1Result(gateway, bare, per_answer(before, system.cpu(), gateway.ok), bare_cpu)
+
+
+async def p4(
+    system: BenchSystem, seeded: Seeded, *, seconds: float, evaluator_drain_rate: float | None
+) -> P4Result:
+    """Load the gateway for `seconds`; then wait until every submitted answer is scored."""
+    await system.quiesce()
+    async with Tally(system.bootstrap, "p4-") as tally:
+        before = system.cpu()
+        started = time.perf_counter()
+        load = await run_wrk(
+            answers_url(system, seeded), seeded.answer_body, seconds=seconds, prefix="p4-"
+        )
+        load_end = time.perf_counter()
+        await tally.until_scored(at_least=load.ok, timeout_s=120 + seconds)
+        await system.quiesce()
+        after = system.cpu()
+        submitted, scored = len(tally.submitted), len(tally.evaluated)
+        last = max(tally.evaluated.values(), default=load_end)
+        return P4Result(
+            seconds=seconds,
+            load=load,
+            submitted=submitted,
+            scored=scored,
+            lost=tally.lost,
+            duplicates=tally.duplicates,
+            accepted_rate=submitted / (load_end - started),
+            scored_rate=scored / (last - started),
+            drain_after_s=max(0.0, last - load_end),
+            cpu_ms_per_answer=per_answer(before, after, submitted),
+            evaluator_drain_rate=evaluator_drain_rate,
+        )
