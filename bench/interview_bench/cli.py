@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--p5-seconds", type=float, help="P5 duration (default 20)")
     add("--quick", action="store_true", help="tiny sizes: proves the harness, measures nothing")
     add("--json", action="store_true", help="print JSON instead of the table")
+    add("--json-out", type=Path, help="also write the JSON to this file")
     add("--log-level", default="INFO", help="the services' LOG_LEVEL (make run's default)")
     add("--keep-logs", type=Path, help="copy the services' logs here")
     add("--seed", type=int, default=7)
@@ -162,9 +164,15 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print the table (or JSON)."""
     args = parse(argv)
+    # SIGTERM unwinds like Ctrl-C, so the services, Kafka and PostgreSQL are stopped in order.
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.time()
     results = asyncio.run(bench(args))
     meta = {
@@ -174,8 +182,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "seconds": round(time.time() - started),
         "argv": sys.argv[1:] if argv is None else list(argv),
     }
+    document = json.dumps(as_json(results, meta), indent=2)
+    if args.json_out is not None:
+        args.json_out.write_text(document + "\n")
     if args.json:
-        print(json.dumps(as_json(results, meta), indent=2))
+        print(document)
     else:
         print(f"commit {meta['commit']}, {meta['cores']} cores, started {meta['started']}\n")
         print(markdown(results))
