@@ -73,9 +73,11 @@ def figures(r: BackendResults) -> list[tuple[str, str, str, str, str, str]]:
         rows.append(
             (
                 f"P4 accepted -> scored, {p4.seconds:.0f} s",
-                f"{p4.scored_rate:,.0f} scored/s (accepted {p4.accepted_rate:,.0f}/s; "
-                f"{p4.submitted} answers, {p4.lost} lost, {p4.duplicates} scored twice, "
-                f"drained {p4.drain_after_s:.1f} s after the load)",
+                f"{p4.scored_rate:,.0f} scored/s during the load (accepted "
+                f"{p4.accepted_rate:,.0f}/s; {p4.submitted} answers, {p4.lost} "
+                f"{'lost' if p4.drained else 'not scored when the drain wait ended'}, "
+                f"{p4.duplicates} scored twice; last scored {p4.drain_after_s:.1f} s after the "
+                f"load, {p4.completion_rate:,.0f}/s overall)",
                 f"evaluator drain (P2) {p4.evaluator_drain_rate or math.nan:,.0f} msgs/s",
                 f"{ratio:.2f}x" if ratio is not None else "n/a (run P2)",
                 ">= 0.8x, 0 lost",

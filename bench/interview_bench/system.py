@@ -101,7 +101,7 @@ class BenchSystem:
         if (name := self._group.exited()) is not None:
             raise RuntimeError(f"{name} exited; see {self.workdir / 'logs' / name}.log")
 
-    async def quiesce(self, *, timeout_s: float = 180.0, window_s: float = 1.0) -> float:
+    async def quiesce(self, *, timeout_s: float = 600.0, window_s: float = 1.0) -> float:
         """Wait until the services are idle (backlogs drained); return the seconds waited."""
         began = time.monotonic()
         before = sum(self.cpu().values())

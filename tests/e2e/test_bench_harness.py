@@ -50,6 +50,7 @@ def test_bench_runs_every_scenario_and_reports_every_figure(tmp_path: Path) -> N
 
     p4 = memory["p4"]
     assert p4["submitted"] > 0
+    assert p4["drained"]
     assert p4["lost"] == 0
     assert p4["scored"] == p4["submitted"]
     assert p4["ratio"] is not None
