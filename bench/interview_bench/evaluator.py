@@ -1,7 +1,8 @@
 """P2: the running system's evaluator process, CPU per message while it drains N answers
 produced straight to the answers topic, against what the work itself costs, measured in the
 same run: the raw aiokafka relay's CPU per message (`bench_service`'s relay worker, a process
-of its own) plus the offline scorer's in-process decode + score + encode per answer.
+of its own) plus the offline scorer's in-process decode + score + encode per answer (CPU time,
+like the other two, so a busy machine does not inflate the baseline).
 
 The system's evaluator is the unmodified service with its real store beside it, so whatever it
 asks the store per answer is in its bill; `make bench-evaluator` measures it over a stub instead.
@@ -106,5 +107,5 @@ async def p2(
         evaluator_rate=answers / drain.total_s,
         relay_cpu_ms=relay.cpu_ms_per_msg,
         relay_rate=relay.rate,
-        pipeline_ms=1000 / local.pipeline_rate,
+        pipeline_ms=local.pipeline_cpu_ms,
     )
