@@ -2,12 +2,12 @@
 shape as the gateway's `POST /interviews/{id}/answers`, doing nothing else. Run the way the
 services run (`uvicorn.run(app, log_config=None)`, same interpreter), with no logging configured.
 
-    python -m interview_bench.bare --port 8999
+    PORT=8999 python -m interview_bench.bare
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import uuid
 
 import uvicorn
@@ -23,12 +23,15 @@ async def submit_answer(interview_id: uuid.UUID, body: AnswerIn) -> Accepted:
     return Accepted(id=uuid.uuid4(), event_id=uuid.uuid4())
 
 
+@app.get("/health/ready")
+async def ready() -> dict[str, str]:
+    """For the launcher's readiness wait, as the services have it (not loaded)."""
+    return {"status": "ok"}
+
+
 def main() -> None:
-    """Serve the endpoint on 127.0.0.1:`--port`."""
-    parser = argparse.ArgumentParser(prog="python -m interview_bench.bare")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None)
+    """Serve the endpoint on 127.0.0.1:$PORT."""
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_config=None)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from interview_localinfra._process import free_port, orphan_guard, terminate
+from interview_localinfra._process import free_port, terminate
+from interview_localinfra.system import Service, spawn_service, wait_healthy
 
 MARKER = "WRK_RESULT "
 CONNECTIONS = 32
@@ -130,38 +128,13 @@ async def run_wrk(
 
 
 @asynccontextmanager
-async def bare_endpoint(log_path: Path) -> AsyncIterator[tuple[str, int]]:
-    """Run `interview_bench.bare` on a free port; yield (base URL, pid)."""
-    port = free_port()
-    proc = _spawn_bare(port, log_path)
-    base = f"http://127.0.0.1:{port}"
+async def bare_endpoint(log_dir: Path) -> AsyncIterator[tuple[str, int]]:
+    """Run `interview_bench.bare` on a free port, as the services are run; yield (URL, pid)."""
+    service = Service("bare", "interview_bench.bare", "PORT", free_port())
+    env = {**os.environ, "PORT": str(service.default_port)}
+    proc = spawn_service(service, env, log_dir)
     try:
-        await _wait_listening(f"{base}/openapi.json", proc)
-        yield base, proc.pid
+        await wait_healthy(service, env, proc, timeout_s=30)
+        yield f"http://127.0.0.1:{service.default_port}", proc.pid
     finally:
         await terminate(proc, signal.SIGTERM, 10.0)
-
-
-def _spawn_bare(port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [*orphan_guard(), sys.executable, "-m", "interview_bench.bare", "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def _wait_listening(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the bare endpoint exited with {proc.returncode}")
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the bare endpoint did not start")

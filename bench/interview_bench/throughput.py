@@ -74,7 +74,7 @@ async def p1(
 ) -> P1Result:
     """The bare endpoint first (nothing else loaded), then the gateway on the same body."""
     body = seeded.answer_body
-    async with bare_endpoint(logs / "bare.log") as (base, pid):
+    async with bare_endpoint(logs) as (base, pid):
         url = f"{base}/api/v1/interviews/{seeded.interview_id}/answers"
         await run_wrk(url, body, seconds=warmup_s, prefix="p1w-")
         cpu_before = cpu_seconds(pid)

@@ -62,7 +62,10 @@ def say(message: str) -> None:
     print(f"[make run] {message}", file=sys.stderr, flush=True)
 
 
-def _spawn(service: Service, env: dict[str, str], log_dir: Path | None) -> subprocess.Popen[bytes]:
+def spawn_service(
+    service: Service, env: dict[str, str], log_dir: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `python -m <module>` in its own process group (output to `<log_dir>/<name>.log`)."""
     # Without a log folder the service writes to our own stdout (make run's terminal).
     log = (log_dir / f"{service.name}.log").open("ab") if log_dir is not None else None
     try:
@@ -79,9 +82,10 @@ def _spawn(service: Service, env: dict[str, str], log_dir: Path | None) -> subpr
             log.close()  # the child holds its own copy of the descriptor
 
 
-async def _wait_healthy(
+async def wait_healthy(
     service: Service, env: dict[str, str], proc: subprocess.Popen[bytes], *, timeout_s: float
 ) -> None:
+    """Return once the service's `/health/ready` answers 200; raise if it exits or times out."""
     url = f"http://127.0.0.1:{service.port(env)}/health/ready"
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient(timeout=2) as client:
@@ -116,8 +120,8 @@ class ServiceGroup:
     async def start(self, on_ready: Callable[[Service], None] = lambda _: None) -> None:
         """Start each service and wait until its readiness probe answers 200."""
         for service in SERVICES:
-            self.procs[service.name] = _spawn(service, self.env, self._log_dir)
-            await _wait_healthy(
+            self.procs[service.name] = spawn_service(service, self.env, self._log_dir)
+            await wait_healthy(
                 service, self.env, self.procs[service.name], timeout_s=self._ready_timeout_s
             )
             on_ready(service)
@@ -130,8 +134,8 @@ class ServiceGroup:
     async def respawn(self, name: str) -> None:
         """Start a service whose process has exited and wait until it is ready."""
         service = next(s for s in SERVICES if s.name == name)
-        self.procs[name] = _spawn(service, self.env, self._log_dir)
-        await _wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
+        self.procs[name] = spawn_service(service, self.env, self._log_dir)
+        await wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
 
     def exited(self) -> str | None:
         """The name of a service that has exited, if any."""
