@@ -33,7 +33,7 @@ lint: setup ## ruff check and format check
 TEST_DIRS := tests/unit tests/integration tests/e2e tests/compose tests/evaluator_llm tests/store tests/plugins
 typecheck: setup ## mypy --strict
 	@$(UV) run --frozen mypy shared deploy bench services
-	@for d in $(TEST_DIRS) "tests/conftest.py tests/support.py tests/settings_env.py tests/kustomize_render.py"; do \
+	@for d in $(TEST_DIRS) "tests/conftest.py tests/support.py tests/settings_env.py tests/kustomize_render.py tests/fake_openai.py tests/chat_support.py"; do \
 	  MYPYPATH=tests:tests/evaluator_llm $(UV) run --frozen mypy --no-error-summary $$d || exit 1; \
 	done; echo "mypy: no issues"
 

@@ -135,6 +135,10 @@ class AnswerSubmitted(EventEnvelope):
     question_id: uuid.UUID
     text: str
     question: QuestionSnapshot
+    chat_session_id: uuid.UUID | None = None
+    """Set when the answer was given in a chat with the interviewer."""
+    chat_message_ids: tuple[uuid.UUID, ...] = ()
+    """The candidate's chat messages the answer is made of, in order."""
 
 
 class CriterionResult(BaseModel):
@@ -252,6 +256,25 @@ class ChatReplyDelta(EventEnvelope):
     delta: str
 
 
+class InterviewTurn(BaseModel):
+    """Where the interviewer's conversation stands after a reply (the chat service's state).
+
+    Carried on every completed reply, so the chat service rebuilds its sessions from the log.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    step: int = Field(default=0, ge=0)
+    """How many replies moved the conversation; a fold keeps the highest step only."""
+    phase: Literal["waiting", "asking", "closed"] = "waiting"
+    question_index: int = Field(default=0, ge=0)
+    """The open question's position in the interview (while `asking`)."""
+    follow_ups: int = Field(default=0, ge=0)
+    """Follow-ups asked on the open question."""
+    pending_message_ids: tuple[uuid.UUID, ...] = ()
+    """The candidate's messages that answer the open question so far."""
+
+
 class ChatReplyCompleted(EventEnvelope):
     """The assistant finished its reply; carries the whole text, which the store persists."""
 
@@ -262,6 +285,27 @@ class ChatReplyCompleted(EventEnvelope):
     in_reply_to: uuid.UUID
     content: str
     deltas: int = Field(ge=0)
+    turn: InterviewTurn | None = None
+    """The conversation's state after this reply (None: a reply that changed nothing)."""
+    cancelled: bool = False
+    """The client went away and the generation was stopped; `content` is what was sent."""
+
+
+class ChatReplyCancelled(EventEnvelope):
+    """The client stopped waiting for the reply to a message: stop generating it."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_MESSAGES
+    type: Literal["chat.reply.cancelled"] = "chat.reply.cancelled"
+    chat_session_id: uuid.UUID
+    message_id: uuid.UUID
+
+
+class ChatSessionClosed(EventEnvelope):
+    """A chat session was closed: the interviewer answers no more messages in it."""
+
+    topic: ClassVar[topics.Topic] = topics.CHAT_MESSAGES
+    type: Literal["chat.session.closed"] = "chat.session.closed"
+    chat_session_id: uuid.UUID
 
 
 class InterviewState(BaseModel):
@@ -313,6 +357,8 @@ Event = Annotated[
     | ChatMessagePosted
     | ChatReplyDelta
     | ChatReplyCompleted
+    | ChatReplyCancelled
+    | ChatSessionClosed
     | OutcomeRecorded,
     Field(discriminator="type"),
 ]

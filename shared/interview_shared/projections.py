@@ -18,8 +18,9 @@ from interview_shared.events import (
     InterviewCreated,
     InterviewState,
     QuestionCreated,
+    QuestionSnapshot,
 )
-from interview_shared.read_models import Interview
+from interview_shared.read_models import Interview, Question
 
 
 def utc(moment: datetime) -> datetime:
@@ -109,3 +110,15 @@ def interview_state(interview: Interview) -> InterviewState:
 def interview_from_state(state: InterviewState) -> Interview:
     """The read model of an interview an outcome event carried."""
     return Interview(id=state.interview_id, **state.model_dump(exclude={"interview_id"}))
+
+
+def snapshot_of(question: Question) -> QuestionSnapshot:
+    """The part of a question an answer carries, so replays judge against the same text."""
+    return QuestionSnapshot(
+        question_id=question.id,
+        text=question.text,
+        reference_answer=question.reference_answer,
+        key_points=question.key_points,
+        skills=question.skills,
+        rubric=question.rubric,
+    )

@@ -55,7 +55,7 @@ CHAT_MESSAGES = Topic(
     "interview.chat.messages.v1",
     PartitionKey.CHAT_SESSION_ID,
     6,
-    "chat.session.started, chat.message.posted",
+    "chat.session.started, chat.message.posted, chat.reply.cancelled, chat.session.closed",
 )
 CHAT_REPLIES = Topic(
     "interview.chat.replies.v1",

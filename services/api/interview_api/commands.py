@@ -31,6 +31,7 @@ from interview_shared.events import (
 )
 from interview_shared.http import ApiError
 from interview_shared.messaging import EventPublisher
+from interview_shared.outcomes import OutcomeHub
 from interview_shared.projections import (
     answer_fields,
     candidate_fields,
@@ -47,7 +48,6 @@ from interview_shared.read_models import (
     Question,
 )
 
-from interview_api.outcomes import OutcomeHub
 from interview_api.projection import Projection
 from interview_api.schemas import (
     AnswerIn,

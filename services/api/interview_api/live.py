@@ -15,8 +15,7 @@ from contextlib import asynccontextmanager
 
 from interview_shared.events import Event, OutcomeRecorded
 from interview_shared.logging import get_logger
-
-from interview_api.outcomes import OutcomeHub
+from interview_shared.outcomes import OutcomeHub
 
 log = get_logger(__name__)
 

@@ -18,6 +18,7 @@ from interview_shared import topics
 from interview_shared.events import EventEnvelope, OutcomeRecorded, decode_event
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
+from interview_shared.outcomes import OutcomeHub
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 from interview_shared.telemetry import tracing
@@ -25,7 +26,6 @@ from pydantic import ValidationError
 
 from interview_api.commands import Commands
 from interview_api.live import AppliedGate, LiveEvents
-from interview_api.outcomes import OutcomeHub
 from interview_api.projection import Projection
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings

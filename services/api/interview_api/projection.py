@@ -14,7 +14,7 @@ import uuid
 
 from cachetools import LRUCache
 from interview_shared.events import InterviewState, OutcomeRecorded, QuestionSnapshot
-from interview_shared.projections import interview_state
+from interview_shared.projections import interview_state, snapshot_of
 from interview_shared.read_models import ChatSession, Question
 
 from interview_api.ports import Lookups
@@ -94,15 +94,3 @@ class Projection:
     def candidate_registered(self, candidate_id: uuid.UUID) -> None:
         """Remember a candidate."""
         self._candidates[candidate_id] = True
-
-
-def snapshot_of(question: Question) -> QuestionSnapshot:
-    """The part of a question an answer carries, so replays judge against the same text."""
-    return QuestionSnapshot(
-        question_id=question.id,
-        text=question.text,
-        reference_answer=question.reference_answer,
-        key_points=question.key_points,
-        skills=question.skills,
-        rubric=question.rubric,
-    )

@@ -1,16 +1,18 @@
-"""The interviewer port and its offline implementation.
+"""The interviewer port, the turn it phrases, and its offline implementation.
 
-An interviewer turns a conversation into a reply, streamed as text fragments. The offline one is
-deterministic and needs no network: it greets, asks the interview's questions in order and
-acknowledges each answer. An LLM-backed interviewer implements the same port.
+The chat service decides what a turn does (`Move`): greet, acknowledge and move on, follow up,
+close. An interviewer only phrases it; the service appends the question itself, word for word,
+so no phrasing can skip, change or reorder the interview's questions. When a follow-up is
+allowed the interviewer may advise one (`Advice`) before its text. The offline interviewer is
+deterministic and needs no network; `llm_interviewer.OpenAIInterviewer` asks a model.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from interview_shared.domain import ChatRole
@@ -24,29 +26,59 @@ class Turn:
     content: str
 
 
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    """What the interviewer knows when it replies."""
+class Move(StrEnum):
+    """What the service has decided a reply does."""
 
-    session_id: uuid.UUID
+    GREET = "greet"
+    """The candidate's first message: welcome them (the first question follows)."""
+    ASSESS = "assess"
+    """An answer came in and a follow-up is allowed: the interviewer may advise one."""
+    NEXT = "next"
+    """Acknowledge the answer (the next question follows)."""
+    CLOSE = "close"
+    """Acknowledge the last answer (the closing line follows)."""
+    CHAT = "chat"
+    """A session about no interview: free conversation."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """Everything the interviewer may know when it phrases a turn (never a reference answer)."""
+
+    move: Move
     message: str
     history: Sequence[Turn] = ()
     interview_title: str | None = None
-    questions: Sequence[str] = field(default_factory=tuple)
+    question: str | None = None
+    """The open question (the one being answered; for GREET, the first one)."""
+    question_number: int = 0
+    total_questions: int = 0
+    answer: str = ""
+    """Everything the candidate said for the open question, this message included."""
+    follow_ups: int = 0
+    thin: bool = False
+    """The service's own view: the answer is too short or off the question's topic."""
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """The interviewer's view of an answer, given (if at all) before its text."""
+
+    follow_up: bool
 
 
 class Interviewer(Protocol):
-    """Produces the assistant's reply to the latest message, fragment by fragment."""
+    """Phrases one turn, fragment by fragment; may yield one `Advice` before any text."""
 
-    def reply(self, conversation: Conversation) -> AsyncIterator[str]:
-        """Yield the reply's fragments in order; their concatenation is the whole reply."""
+    def reply(self, request: TurnRequest) -> AsyncIterator[str | Advice]:
+        """Yield the turn's fragments in order; their concatenation is the turn's text."""
         ...
 
 
 _WORD = re.compile(r"\S+\s*")
 _STOP = frozenset(
-    "a an and are as at be but by for from has have i in is it its my of on or so that the "
-    "this to was we were what when which with you your".split()
+    "a an and are as at be but by can could do does for from has have how i in is it its my of "
+    "on or so that the this to was we were what when which why with would you your".split()
 )
 
 
@@ -59,7 +91,8 @@ def tokens(text: str) -> list[str]:
     return parts or ([text] if text else [])
 
 
-def _keywords(text: str, limit: int = 3) -> list[str]:
+def keywords(text: str, limit: int = 3) -> list[str]:
+    """The first distinct content words of a text, lower-cased."""
     seen: list[str] = []
     for word in re.findall(r"[A-Za-z][A-Za-z0-9+#.-]{2,}", text):
         lowered = word.lower().strip(".")
@@ -68,53 +101,40 @@ def _keywords(text: str, limit: int = 3) -> list[str]:
     return seen[:limit]
 
 
-_ASKED = re.compile(r"Question (\d+) of \d+:")
-
-
-def _asked(history: Sequence[Turn]) -> int:
-    """How many of the interview's questions the assistant has already asked.
-
-    Read from the "Question N of M:" markers it writes, not by looking for question texts: one
-    question's text may be contained in another's.
-    """
-    numbers = (
-        int(match.group(1))
-        for turn in history
-        if turn.role is ChatRole.ASSISTANT
-        for match in _ASKED.finditer(turn.content)
-    )
-    return max(numbers, default=0)
-
-
 class OfflineInterviewer:
-    """A deterministic interviewer that follows the interview's question list."""
+    """A deterministic interviewer: greets, follows up on thin answers, acknowledges."""
 
-    async def reply(self, conversation: Conversation) -> AsyncIterator[str]:
-        """Stream the reply word by word."""
-        for fragment in tokens(self.compose(conversation)):
+    async def reply(self, request: TurnRequest) -> AsyncIterator[str | Advice]:
+        """Advise (when asked to assess), then stream the text word by word."""
+        if request.move is Move.ASSESS:
+            yield Advice(follow_up=request.thin)
+        for fragment in tokens(self.compose(request)):
             yield fragment
 
-    def compose(self, conversation: Conversation) -> str:
-        """The whole reply text."""
-        questions = conversation.questions
-        asked = _asked(conversation.history)
-        opening = self._opening(conversation, asked)
-        if not questions:
+    def compose(self, request: TurnRequest) -> str:
+        """The whole text of the turn."""
+        if request.move is Move.GREET:
+            title = f' for "{request.interview_title}"' if request.interview_title else ""
+            return f"Hello, and welcome to your interview{title}! I'm your AI interviewer."
+        if request.move is Move.ASSESS and request.thin:
+            return self.follow_up(request)
+        if request.move is Move.CHAT and not any(
+            t.role is ChatRole.ASSISTANT for t in request.history
+        ):
             return (
-                f"{opening} Tell me about a project you are proud of,"
+                "Hello, and welcome to your interview! I'm your AI interviewer. Tell me about a"
+                " project you are proud of,"
                 " and what you would do differently today."
             )
-        if asked >= len(questions):
-            return (
-                f"{opening} That was the last question. Thank you for your time;"
-                " your answers are being evaluated."
-            )
-        return f"{opening} Question {asked + 1} of {len(questions)}: {questions[asked]}"
+        noted = keywords(request.message)
+        mentioned = f" You mentioned {', '.join(noted)}." if noted else ""
+        return f"Thank you for your answer.{mentioned}"
 
-    def _opening(self, conversation: Conversation, asked: int) -> str:
-        if not any(t.role is ChatRole.ASSISTANT for t in conversation.history):
-            title = f' for "{conversation.interview_title}"' if conversation.interview_title else ""
-            return f"Hello, and welcome to your interview{title}! I'm your AI interviewer."
-        keywords = _keywords(conversation.message)
-        noted = f" You mentioned {', '.join(keywords)}." if keywords else ""
-        return f"Thank you for your answer.{noted}" if asked else f"Thanks.{noted}"
+    def follow_up(self, request: TurnRequest) -> str:
+        """A follow-up question on the open question's topic."""
+        topic = keywords(request.question or "")
+        about = f" about {', '.join(topic)}" if topic else ""
+        return (
+            f"Could you go into more detail{about}? A concrete example from your own work"
+            " would help."
+        )

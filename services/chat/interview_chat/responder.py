@@ -1,31 +1,40 @@
-"""Answers one posted chat message: loads the conversation, streams the reply as events."""
+"""Answers one posted chat message: decides the turn, streams it, then records its effects.
+
+Order of the writes, for at-least-once without double effects: the deltas stream first (time
+to first token is the model's plus one Kafka hop), then the interview's status change and the
+scored answer, then the completed reply that carries the new conversation state. A crash
+before the completed reply redelivers the message, and everything is written again under the
+same ids (reply id and answer id derive from message ids), which the store deduplicates.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
 
-from interview_shared.domain import ChatRole
-from interview_shared.events import ChatMessagePosted, ChatReplyCompleted, ChatReplyDelta
+from interview_shared.domain import InterviewStatus
+from interview_shared.events import (
+    AnswerSubmitted,
+    ChatMessagePosted,
+    ChatReplyCompleted,
+    ChatReplyDelta,
+    InterviewStatusChanged,
+)
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
-from interview_shared.read_queries import (
-    GetChatSession,
-    GetInterview,
-    GetQuestion,
-    ListChatMessages,
-)
+from interview_shared.outcomes import OutcomeHub
 
-from interview_chat.interviewer import Conversation, Interviewer, Turn
+from interview_chat import policy
+from interview_chat.cancellation import Cancellations
+from interview_chat.context import ContextLoader
+from interview_chat.interviewer import Advice, Interviewer, Move, OfflineInterviewer, tokens
+from interview_chat.llm_interviewer import InterviewerUnusableError
+from interview_chat.state import SessionBook, SessionState
 
 log = get_logger(__name__)
 # Reply ids derive from the message id, so a redelivered message yields the same reply id and the
-# store keeps one assistant message, not two.
+# store keeps one assistant message, not two. Answer ids derive from the answer's last message.
 _REPLY_NAMESPACE = uuid.UUID("6f1c9a4e-3b7d-4c55-9a0e-2d8f6b1e7c31")
-
-
-class ChatReads(GetChatSession, GetInterview, GetQuestion, ListChatMessages, Protocol):
-    """The read queries the chat service makes: the conversation and what it is about."""
+_ANSWER_NAMESPACE = uuid.UUID("0b8e2c55-91d4-4a63-b7f0-3c6a1d9e4f27")
 
 
 def reply_id_for(message_id: uuid.UUID) -> uuid.UUID:
@@ -33,69 +42,184 @@ def reply_id_for(message_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_REPLY_NAMESPACE, str(message_id))
 
 
-class Responder:
-    """Turns `chat.message.posted` into `chat.reply.delta`* + `chat.reply.completed`."""
+def answer_id_for(message_id: uuid.UUID) -> uuid.UUID:
+    """The deterministic id of the answer a chat message completes."""
+    return uuid.uuid5(_ANSWER_NAMESPACE, str(message_id))
 
-    def __init__(
-        self, *, interviewer: Interviewer, read: ChatReads, publisher: EventPublisher
-    ) -> None:
-        self._interviewer = interviewer
-        self._read = read
+
+class _Reply:
+    """The deltas of one reply, published in order."""
+
+    def __init__(self, publisher: EventPublisher, posted: ChatMessagePosted) -> None:
         self._publisher = publisher
+        self._posted = posted
+        self.id = reply_id_for(posted.message_id)
+        self.parts: list[str] = []
 
-    async def respond(self, posted: ChatMessagePosted) -> None:
-        """Stream the reply; skip if this message was already answered."""
-        reply_id = reply_id_for(posted.message_id)
-        history = await self._read.list_chat_messages(posted.chat_session_id)
-        if any(m.id == reply_id for m in history):
-            log.info("chat_already_answered", message_id=str(posted.message_id))
-            return
-        conversation = await self._conversation(posted, history)
-        index, text = 0, []
-        async for fragment in self._interviewer.reply(conversation):
-            await self._publisher.publish(
-                ChatReplyDelta(
-                    chat_session_id=posted.chat_session_id,
-                    reply_id=reply_id,
-                    in_reply_to=posted.message_id,
-                    index=index,
-                    delta=fragment,
-                    correlation_id=posted.correlation_id,
-                )
-            )
-            text.append(fragment)
-            index += 1
+    async def send(self, text: str) -> None:
+        posted = self._posted
         await self._publisher.publish(
-            ChatReplyCompleted(
+            ChatReplyDelta(
                 chat_session_id=posted.chat_session_id,
-                reply_id=reply_id,
+                reply_id=self.id,
                 in_reply_to=posted.message_id,
-                content="".join(text),
-                deltas=index,
+                index=len(self.parts),
+                delta=text,
                 correlation_id=posted.correlation_id,
             )
         )
+        self.parts.append(text)
 
-    async def _conversation(self, posted: ChatMessagePosted, history: list) -> Conversation:  # type: ignore[type-arg]
-        # The store may not have applied the posted message yet; it is the latest turn either way.
-        turns = [Turn(m.role, m.content) for m in history if m.id != posted.message_id]
-        title, questions = None, []
-        session = await self._read.get_chat_session(posted.chat_session_id)
-        if session is not None and session.interview_id is not None:
-            interview = await self._read.get_interview(session.interview_id)
-            if interview is not None:
-                title = interview.title
-                for question_id in interview.question_ids:
-                    question = await self._read.get_question(question_id)
-                    if question is not None:
-                        questions.append(question.text)
-        return Conversation(
-            session_id=posted.chat_session_id,
-            message=posted.content,
-            history=tuple(turns),
-            interview_title=title,
-            questions=tuple(questions),
+    def completed(self, **fields: object) -> ChatReplyCompleted:
+        posted = self._posted
+        return ChatReplyCompleted(
+            chat_session_id=posted.chat_session_id,
+            reply_id=self.id,
+            in_reply_to=posted.message_id,
+            content="".join(self.parts),
+            deltas=len(self.parts),
+            correlation_id=posted.correlation_id,
+            **fields,
         )
 
 
-__all__ = ["ChatRole", "Responder", "reply_id_for"]
+class Responder:
+    """Turns `chat.message.posted` into deltas, effects and `chat.reply.completed`."""
+
+    def __init__(
+        self,
+        *,
+        interviewer: Interviewer,
+        book: SessionBook,
+        context: ContextLoader,
+        publisher: EventPublisher,
+        outcomes: OutcomeHub,
+        cancellations: Cancellations | None = None,
+        max_follow_ups: int = 1,
+        outcome_wait_s: float = 10.0,
+    ) -> None:
+        self._interviewer = interviewer
+        self._fallback = OfflineInterviewer()
+        self._book = book
+        self._context = context
+        self._publisher = publisher
+        self._outcomes = outcomes
+        self._cancellations = cancellations or Cancellations()
+        self._max_follow_ups = max_follow_ups
+        self._outcome_wait_s = outcome_wait_s
+
+    async def respond(self, posted: ChatMessagePosted) -> None:
+        """Reply once to a message (a redelivered one is skipped)."""
+        state = await self._context.session(posted.chat_session_id)
+        self._book.fold(posted)
+        if state.answered(posted.message_id):
+            log.info("chat_already_answered", message_id=str(posted.message_id))
+            return
+        status = await self._context.status(state)
+        planned = policy.plan(state, posted, status, max_follow_ups=self._max_follow_ups)
+        reply = _Reply(self._publisher, posted)
+        cancelled, follow_up = await self._cancellations.run(
+            posted.message_id, self._generate(planned, state, posted, reply)
+        )
+        if cancelled:
+            await self._cancelled(planned, reply)
+            return
+        resolution = policy.resolve(planned, state, follow_up=bool(follow_up))
+        for fragment in tokens(resolution.suffix):
+            await reply.send(fragment)
+        await self._effects(planned, resolution, state, posted)
+        completed = reply.completed(turn=resolution.turn)
+        await self._publisher.publish(completed)
+        self._book.fold(completed)
+
+    async def _generate(
+        self, planned: policy.Plan, state: SessionState, posted: ChatMessagePosted, reply: _Reply
+    ) -> bool:
+        """Stream the interviewer's part of the turn; return whether it advised a follow-up."""
+        if planned.move is None:
+            for fragment in tokens(planned.fixed):
+                await reply.send(fragment)
+            return False
+        request = policy.request_for(planned, state, posted)
+        advice: bool | None = None
+        try:
+            async for item in self._interviewer.reply(request):
+                if isinstance(item, Advice):
+                    advice = item.follow_up if advice is None else advice
+                else:
+                    await reply.send(item)
+        except InterviewerUnusableError as exc:
+            log.warning("interviewer_fallback", reason=str(exc), sent=len(reply.parts))
+            if reply.parts:  # the turn is under way: keep what was said, the service goes on
+                return bool(advice) if advice is not None else request.thin
+            advice = None
+            async for item in self._fallback.reply(request):
+                if isinstance(item, Advice):
+                    advice = item.follow_up
+                else:
+                    await reply.send(item)
+        if planned.move is not Move.ASSESS:
+            return False
+        return request.thin if advice is None else advice
+
+    async def _effects(
+        self,
+        planned: policy.Plan,
+        resolution: policy.Resolution,
+        state: SessionState,
+        posted: ChatMessagePosted,
+    ) -> None:
+        interview_id = state.interview_id
+        if interview_id is None:
+            return
+        if planned.start:
+            await self._status(interview_id, InterviewStatus.IN_PROGRESS, posted)
+        question = resolution.answered
+        if question is None:
+            return
+        answer = AnswerSubmitted(
+            answer_id=answer_id_for(posted.message_id),
+            interview_id=interview_id,
+            question_id=question.question_id,
+            text=" ".join(state.texts(planned.answer_ids)),
+            question=question,
+            chat_session_id=state.session_id,
+            chat_message_ids=planned.answer_ids,
+            correlation_id=posted.correlation_id,
+        )
+        if not resolution.complete:
+            await self._publisher.publish(answer)
+            return
+        # The evaluator reports on the answers the store holds when COMPLETED is applied: the
+        # last answer must be applied first. Waiting on its outcome event is no call to the store.
+        async with self._outcomes.expecting(answer.event_id) as applied:
+            await self._publisher.publish(answer)
+            if await self._outcomes.settle(applied, self._outcome_wait_s) is None:
+                log.warning("chat_last_answer_not_applied_in_time", answer_id=str(answer.answer_id))
+        await self._status(interview_id, InterviewStatus.COMPLETED, posted)
+
+    async def _status(
+        self, interview_id: uuid.UUID, status: InterviewStatus, posted: ChatMessagePosted
+    ) -> None:
+        await self._publisher.publish(
+            InterviewStatusChanged(
+                interview_id=interview_id, status=status, correlation_id=posted.correlation_id
+            )
+        )
+        self._book.set_status(interview_id, status)
+
+    async def _cancelled(self, planned: policy.Plan, reply: _Reply) -> None:
+        # What was streamed stays in the history; the answer so far stays open (no effects).
+        if not reply.parts:
+            return
+        turn = planned.turn
+        if planned.answer_ids:
+            turn = turn.model_copy(
+                update={"step": turn.step + 1, "pending_message_ids": planned.answer_ids}
+            )
+        completed = reply.completed(turn=turn, cancelled=True)
+        await self._publisher.publish(completed)
+        self._book.fold(completed)
+
+
+__all__ = ["Responder", "answer_id_for", "reply_id_for"]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
+from interview_shared.catchup import CatchUp
 from interview_shared.events import Event, decode_event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
@@ -21,7 +22,6 @@ from interview_shared.metrics import STORE_BATCH_SECONDS, STORE_EVENTS_APPLIED
 from interview_shared.read_models import ApplyResult, StoreUnavailableError
 from pydantic import ValidationError
 
-from interview_store.catchup import CatchUp
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
 

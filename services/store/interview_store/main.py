@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 from interview_shared import topics
+from interview_shared.catchup import CatchUp, end_offsets
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
 from interview_shared.telemetry import tracing
 
 from interview_store.backend import open_store, select_backend
-from interview_store.catchup import CatchUp, end_offsets
 from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.outcomes import OutcomeAnnouncer

@@ -271,8 +271,9 @@ class _Planner:
 
     def one(self, event: ev.Event) -> ApplyResult:
         event_id = event.event_id
-        if event.type == "chat.reply.delta":
+        if event.type in _LIVE_ONLY:
             # Deltas are for live streaming only; the completed reply carries the whole text.
+            # Cancellations and closings are the chat service's business: nothing to keep.
             return _result(event_id, Outcome.APPLIED, None)
         previous = self.seen.get(event_id) or self.view.outcome(event_id)
         if previous is not None:
@@ -438,6 +439,9 @@ class _Planner:
             )
         )
         return None
+
+
+_LIVE_ONLY = frozenset({"chat.reply.delta", "chat.reply.cancelled", "chat.session.closed"})
 
 
 def _result(event_id: uuid.UUID, outcome: Outcome, reason: str | None) -> ApplyResult:

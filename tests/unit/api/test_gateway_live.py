@@ -13,8 +13,10 @@ from interview_api.live import LiveEvents
 from interview_api.main import create_app
 from interview_api.settings import GatewaySettings
 from interview_api.sse import HEARTBEAT, event_frame, frame, with_heartbeats
+from interview_chat.context import ContextLoader
 from interview_chat.interviewer import OfflineInterviewer
 from interview_chat.responder import Responder, reply_id_for
+from interview_chat.state import SessionBook
 from interview_shared.domain import InterviewStatus
 from interview_shared.events import (
     ChatMessagePosted,
@@ -24,6 +26,7 @@ from interview_shared.events import (
     decode_event,
 )
 from interview_shared.messaging import EventPublisher
+from interview_shared.outcomes import OutcomeHub
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import ApplyResult
 from interview_store.memory import MemoryStore
@@ -140,8 +143,13 @@ class ChatPipeline:
     def __init__(self, store: MemoryStore, read: ReadSide) -> None:
         self.store = store
         self.broker: KafkaBroker | None = None
+        book = SessionBook()
         self.responder = Responder(
-            interviewer=OfflineInterviewer(), read=read, publisher=EventPublisher(self)
+            interviewer=OfflineInterviewer(),
+            book=book,
+            context=ContextLoader(book, read),
+            publisher=EventPublisher(self),
+            outcomes=OutcomeHub(),
         )
 
     async def publish(

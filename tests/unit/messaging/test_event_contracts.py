@@ -18,8 +18,10 @@ from interview_shared.events import (
     AnswerSubmitted,
     CandidateRegistered,
     ChatMessagePosted,
+    ChatReplyCancelled,
     ChatReplyCompleted,
     ChatReplyDelta,
+    ChatSessionClosed,
     ChatSessionStarted,
     CriterionResult,
     CvAnalyzed,
@@ -29,6 +31,7 @@ from interview_shared.events import (
     InterviewEvaluated,
     InterviewState,
     InterviewStatusChanged,
+    InterviewTurn,
     Lineage,
     OutcomeRecorded,
     QuestionCreated,
@@ -84,8 +87,15 @@ SAMPLES: list[EventEnvelope] = [
         chat_session_id=SESSION, reply_id=uuid.uuid4(), in_reply_to=MESSAGE, index=0, delta="He"
     ),
     ChatReplyCompleted(
-        chat_session_id=SESSION, reply_id=uuid.uuid4(), in_reply_to=MESSAGE, content="He", deltas=1
+        chat_session_id=SESSION,
+        reply_id=uuid.uuid4(),
+        in_reply_to=MESSAGE,
+        content="He",
+        deltas=1,
+        turn=InterviewTurn(step=1, phase="asking", pending_message_ids=(MESSAGE,)),
     ),
+    ChatReplyCancelled(chat_session_id=SESSION, message_id=MESSAGE),
+    ChatSessionClosed(chat_session_id=SESSION),
     OutcomeRecorded(
         subject_event_id=uuid.uuid4(),
         subject_type="interview.status_changed",
@@ -119,6 +129,8 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID | str] = {
     ChatMessagePosted: SESSION,
     ChatReplyDelta: SESSION,
     ChatReplyCompleted: SESSION,
+    ChatReplyCancelled: SESSION,
+    ChatSessionClosed: SESSION,
     OutcomeRecorded: INTERVIEW,  # the subject event's key, so outcomes keep its order
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
-from interview_store.catchup import CatchUp
+from interview_shared.catchup import CatchUp
 from support import consumer_record
 
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cachetools import LRUCache
+
 from interview_shared.events import OutcomeRecorded
 
 
@@ -40,10 +41,17 @@ class OutcomeHub:
         if (known := self._recent.get(event_id)) is not None:
             return known
         async with self.expecting(event_id) as future:
-            try:
-                return await asyncio.wait_for(asyncio.shield(future), timeout_s)
-            except TimeoutError:
-                return None
+            return await self.settle(future, timeout_s)
+
+    @staticmethod
+    async def settle(
+        future: asyncio.Future[OutcomeRecorded], timeout_s: float
+    ) -> OutcomeRecorded | None:
+        """The future's outcome, or None if it does not come within `timeout_s`."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except TimeoutError:
+            return None
 
     def seen(self, outcome: OutcomeRecorded) -> None:
         """Record an outcome from the tail and wake whoever waits for it."""

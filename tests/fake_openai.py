@@ -33,6 +33,9 @@ class Reply:
     body: bytes | dict[str, Any] = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    chunks: tuple[bytes, ...] = ()
+    """A streamed body: sent chunk by chunk, `chunk_delay_s` apart (then `body`, if any)."""
+    chunk_delay_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,37 @@ def completion(
     return Reply(body=body, headers={"x-request-id": "req_test"})
 
 
+def _chunk(delta: dict[str, Any], finish_reason: str | None, model: str) -> bytes:
+    body = {
+        "id": "chatcmpl-stream",
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def streamed(
+    *texts: str,
+    chunk_delay_s: float = 0.0,
+    refusal: str | None = None,
+    finish_reason: str = "stop",
+    model: str = "gpt-4o-mini",
+) -> Reply:
+    """A 200 streamed chat completion (`stream=true`): one chunk per text, then [DONE]."""
+    chunks = [_chunk({"role": "assistant", "content": ""}, None, model)]
+    chunks += [_chunk({"content": text}, None, model) for text in texts]
+    if refusal is not None:
+        chunks.append(_chunk({"refusal": refusal}, None, model))
+    chunks += [_chunk({}, finish_reason, model), b"data: [DONE]\n\n"]
+    return Reply(
+        headers={"content-type": "text/event-stream"},
+        chunks=tuple(chunks),
+        chunk_delay_s=chunk_delay_s,
+    )
+
+
 def error(status: int, *, headers: dict[str, str] | None = None, delay_s: float = 0.0) -> Reply:
     """An OpenAI-style error response."""
     body = {"error": {"message": f"scripted {status}", "type": "test", "code": None}}
@@ -117,6 +151,8 @@ class FakeOpenAIServer:
         self._default: deque[Reply] = deque()
         self._by_model: dict[str, deque[Reply]] = {}
         self.received: list[Received] = []
+        self.disconnects = 0
+        """Streamed replies the client stopped reading before their end."""
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -154,6 +190,7 @@ class FakeOpenAIServer:
             self._default.clear()
             self._by_model.clear()
             self.received.clear()
+            self.disconnects = 0
 
     def enqueue(self, *replies: Reply, model: str | None = None) -> None:
         """Queue replies, served in order; `model` reserves them for requests for that model."""
@@ -185,6 +222,11 @@ class FakeOpenAIServer:
         reply = self._next(payload.get("model"))
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
+        if reply.chunks:
+            if not await _stream(send, receive, reply):
+                with self._lock:
+                    self.disconnects += 1
+            return
         await _respond(send, reply)
 
 
@@ -211,3 +253,23 @@ async def _respond(send: Send, reply: Reply) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _stream(send: Send, receive: Receive, reply: Reply) -> bool:
+    """Send a streamed reply; False if the client went away before its end."""
+    headers = [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    gone = asyncio.ensure_future(receive())  # the next message is http.disconnect
+    try:
+        for chunk in reply.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if reply.chunk_delay_s:
+                await asyncio.wait({gone}, timeout=reply.chunk_delay_s)
+            if gone.done():
+                return False
+        await send({"type": "http.response.body", "body": b""})
+    except OSError:
+        return False
+    finally:
+        gone.cancel()
+    return True

@@ -1,0 +1,141 @@
+"""The interviewer over any OpenAI-compatible chat-completions endpoint, streaming.
+
+Tokens are yielded as the model sends them. When asked to assess an answer the model first
+writes an action line (`interview_prompt.FOLLOW_UP_RULE`), which is parsed, not streamed. Any
+output the service cannot use (an API error, no token within the timeout, a refusal, a missing
+or malformed action line, nothing at all) raises `InterviewerUnusableError`, and the responder
+falls back to its own policy: an interview never stalls on the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import openai
+
+from interview_chat.interviewer import Advice, Move, TurnRequest
+from interview_chat.interviewer_prompt import messages, parse_action
+
+_ACTION_LINE_MAX = 200
+"""Characters read while looking for the action line before giving up on it."""
+
+
+def _may_be_action(head: str) -> bool:
+    """Whether `head` could still turn out to start with an action line."""
+    stripped = head.lstrip()
+    if len(head) > _ACTION_LINE_MAX:
+        return False
+    if stripped.startswith("ACTION:"):
+        return "\n" not in stripped
+    return "ACTION:".startswith(stripped)
+
+
+class InterviewerUnusableError(Exception):
+    """The model's output cannot be used for this turn."""
+
+
+class OpenAIInterviewer:
+    """Streams each turn from a chat-completions endpoint (`stream=true`)."""
+
+    def __init__(
+        self, client: openai.AsyncOpenAI, *, model: str, timeout_s: float, temperature: float = 0.3
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._timeout_s = timeout_s
+        self._temperature = temperature
+
+    async def reply(self, request: TurnRequest) -> AsyncIterator[str | Advice]:
+        """The turn's fragments as the model streams them (the advice first, when assessing)."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                stream: Any = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=messages(request),  # type: ignore[arg-type]
+                    stream=True,
+                    temperature=self._temperature,
+                )
+        except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
+            raise InterviewerUnusableError(f"request failed: {type(exc).__name__}") from exc
+        try:
+            texts = self._texts(stream)
+            if request.move is Move.ASSESS:
+                async for item in self._advised(texts):
+                    yield item
+            else:
+                async for text in self._plain(texts):
+                    yield text
+        finally:
+            await stream.close()  # on cancellation too: the endpoint stops generating
+
+    async def _texts(self, stream: Any) -> AsyncIterator[str]:
+        iterator = stream.__aiter__()
+        while True:
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
+                raise InterviewerUnusableError(f"stream failed: {type(exc).__name__}") from exc
+            for choice in chunk.choices[:1]:
+                if (
+                    getattr(choice.delta, "refusal", None)
+                    or choice.finish_reason == "content_filter"
+                ):
+                    raise InterviewerUnusableError("the model refused")
+                if choice.delta.content:
+                    yield choice.delta.content
+
+    async def _plain(self, texts: AsyncIterator[str]) -> AsyncIterator[str]:
+        # An action line nobody asked for means the model did not follow its task (a follow-up
+        # where none is allowed, say): unusable. Text is held back only while it could be one.
+        head, sent = "", False
+        async for text in texts:
+            if sent:
+                yield text
+                continue
+            head += text
+            if _may_be_action(head):
+                continue
+            if parse_action(head.partition("\n")[0]) is not None:
+                raise InterviewerUnusableError("an action line where none was asked for")
+            sent = True
+            yield head
+        if not sent:
+            raise InterviewerUnusableError("empty reply" if not head.strip() else "only an action")
+
+    async def _advised(self, texts: AsyncIterator[str]) -> AsyncIterator[str | Advice]:
+        head = ""
+        async for text in texts:
+            head += text
+            if "\n" in head or len(head) > _ACTION_LINE_MAX:
+                break
+        line, _, rest = head.partition("\n")
+        follow_up = parse_action(line)
+        if follow_up is None:
+            raise InterviewerUnusableError("no valid action line")
+        yield Advice(follow_up=follow_up)
+        sent = bool(rest.strip())
+        if sent:
+            yield rest.lstrip()
+        async for text in texts:
+            sent = True
+            yield text
+        if follow_up and not sent:
+            raise InterviewerUnusableError("a follow-up without a question")
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()
+
+
+def build_interviewer(
+    *, base_url: str | None, api_key: str, model: str, timeout_s: float
+) -> OpenAIInterviewer:
+    """An interviewer with its own client; the client never retries (a turn must not wait)."""
+    client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+    return OpenAIInterviewer(client, model=model, timeout_s=timeout_s)
