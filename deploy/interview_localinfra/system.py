@@ -113,6 +113,8 @@ class ServiceGroup:
         """`log_dir`: write each service's output to `<log_dir>/<name>.log` (benchmarks)."""
         self.env = dict(env)
         self.env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(self.env)}")
+        chat = next(service for service in SERVICES if service.name == "chat")
+        self.env.setdefault("CHAT_URL", f"http://127.0.0.1:{chat.port(self.env)}")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready_timeout_s = ready_timeout_s
         self._log_dir = log_dir

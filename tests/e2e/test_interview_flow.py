@@ -160,6 +160,7 @@ async def _eventually(api: httpx.AsyncClient, path: str) -> Any:
 
 async def test_chat_streams_reply_and_keeps_history(api: httpx.AsyncClient) -> None:
     interview, _ = await new_interview(api)
+    assert (await move(api, interview["id"], "READY")).status_code == 200
     session = await create(api, "/chat/sessions", {"interview_id": interview["id"]})
     deltas: list[str] = []
     completed: dict[str, Any] = {}

@@ -15,11 +15,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
     AnswerSubmitted,
     CandidateRegistered,
     ChatMessagePosted,
+    ChatReplyCancelled,
+    ChatSessionClosed,
     ChatSessionStarted,
     CvAnalyzed,
     EventEnvelope,
@@ -94,6 +97,8 @@ class Commands:
         self._outcomes = outcomes
         self._publisher = publisher
         self._wait_s = wait_s
+        self._closed: LRUCache[uuid.UUID, bool] = LRUCache(10_000)
+        self._background: set[asyncio.Task[None]] = set()
 
     async def register_candidate(self, body: CandidateIn, correlation_id: str) -> Written:
         """Publish candidate.registered; the store decides whether the e-mail is taken (409)."""
@@ -223,6 +228,8 @@ class Commands:
         """Publish chat.message.posted; the caller may wait for the streamed reply."""
         if not await self._projection.chat_session(session_id):
             raise ApiError(404, "not_found", "chat session not found")
+        if session_id in self._closed:
+            raise ApiError(409, "chat_session_closed", "This chat session is closed.")
         event = ChatMessagePosted(
             chat_session_id=session_id,
             message_id=uuid.uuid4(),
@@ -231,6 +238,29 @@ class Commands:
         )
         await self._publisher.publish(event)
         return event
+
+    async def close_chat(self, session_id: uuid.UUID, correlation_id: str) -> Written:
+        """Publish chat.session.closed for an existing session."""
+        if not await self._projection.chat_session(session_id):
+            raise ApiError(404, "not_found", "chat session not found")
+        event = ChatSessionClosed(chat_session_id=session_id, correlation_id=correlation_id)
+        written = await self._write(event, session_id)
+        self._closed[session_id] = True
+        return written
+
+    def cancel_reply(self, posted: ChatMessagePosted) -> None:
+        """Tell the chat service to stop the reply to `posted` (its client went away).
+
+        Called while the stream is being torn down, so the publish runs as its own task.
+        """
+        event = ChatReplyCancelled(
+            chat_session_id=posted.chat_session_id,
+            message_id=posted.message_id,
+            correlation_id=posted.correlation_id,
+        )
+        task = asyncio.create_task(self._publisher.publish(event))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _write(
         self, event: EventEnvelope, resource_id: uuid.UUID, resource: Any = None

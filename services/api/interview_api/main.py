@@ -24,6 +24,8 @@ from interview_shared.service import broker_check, create_service_app, kafka_bro
 from interview_shared.telemetry import tracing
 from pydantic import ValidationError
 
+from interview_api.chat_client import ChatSessions, HttpChatSessions
+from interview_api.chat_routes import router as chat_router
 from interview_api.commands import Commands
 from interview_api.live import AppliedGate, LiveEvents
 from interview_api.projection import Projection
@@ -45,8 +47,9 @@ def create_app(
     *,
     read: ReadSide | None = None,
     publisher: RawPublisher | None = None,
+    chat_sessions: ChatSessions | None = None,
 ) -> FastAPI:
-    """Build the gateway; `read` and `publisher` replace the real adapters (tests)."""
+    """Build the gateway; `read`, `publisher` and `chat_sessions` replace the real adapters."""
     live = LiveEvents()
     outcomes = OutcomeHub()
     gate = AppliedGate(live, outcomes, hold_s=settings.read_your_writes_timeout_s)
@@ -59,6 +62,9 @@ def create_app(
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
+            app.state.chat_sessions = chat_sessions or await stack.enter_async_context(
+                HttpChatSessions(settings.chat_url)
+            )
             app.state.read = read_side
             app.state.live = live
             app.state.projection = projection
@@ -91,6 +97,7 @@ def create_app(
     )
     app.include_router(api_router)
     app.include_router(suggestions_router)
+    app.include_router(chat_router)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,

@@ -393,6 +393,7 @@ async def post_chat_message(
         raise
 
     async def stream() -> AsyncIterator[str]:
+        done = False
         async with stack:
             yield frame(event="chat.message.accepted", data={"message_id": str(posted.message_id)})
             try:
@@ -409,6 +410,7 @@ async def post_chat_message(
                         ):
                             # The gate releases it once the reply is in the history, so the
                             # client may read the session right after (read-your-writes).
+                            done = True
                             yield event_frame(event)
                             return
             except TimeoutError:
@@ -419,6 +421,9 @@ async def post_chat_message(
                         "message": "The interviewer did not answer in time.",
                     },
                 )
+            finally:
+                if not done:  # the client went away (or gave up): stop the generation
+                    commands.cancel_reply(posted)
 
     return _sse(stream())
 

@@ -13,6 +13,10 @@ class GatewaySettings(ServiceSettings):
     store_url: str = Field(
         default="http://localhost:8081", description="Base URL of the store service's read API"
     )
+    chat_url: str = Field(
+        default="http://localhost:8083",
+        description="Base URL of the chat service (the conversation state it owns)",
+    )
     read_your_writes_timeout_s: float = Field(
         default=10.0,
         gt=0,
