@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench bench-store bench-judge \
-        bench-evaluator score rescore ops kafka compose-up compose-down clean
+        bench-evaluator bench-chat score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ bench-judge: setup ## Scorers vs human graders (JUDGE=llm with a real key; ARGS=
 
 bench-evaluator: setup ## Evaluator service throughput vs a raw aiokafka relay
 	@$(UV) run --frozen python -m interview_evaluator.bench_service
+
+bench-chat: setup ## Interviewer time to first token: gateway + Kafka vs the model directly
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen python services/chat/bench/ttft.py
 
 score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scores.jsonl
 	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }

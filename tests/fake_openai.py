@@ -153,6 +153,10 @@ class FakeOpenAIServer:
         self.received: list[Received] = []
         self.disconnects = 0
         """Streamed replies the client stopped reading before their end."""
+        self.record = True
+        """Keep every request in `received` (a benchmark turns it off)."""
+        self.fallback: Reply | None = None
+        """Served when nothing is queued (benchmarks); None: a loud 500."""
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -206,6 +210,8 @@ class FakeOpenAIServer:
                 return queue.popleft()
             if self._default:
                 return self._default.popleft()
+        if self.fallback is not None:
+            return self.fallback
         return Reply(status=500, body={"error": {"message": "no scripted reply", "type": "test"}})
 
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -213,12 +219,15 @@ class FakeOpenAIServer:
         if scope["type"] != "http":
             return
         body = await _read_body(receive)
-        payload = json.loads(body) if body else {}
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # Audio uploads are multipart: only JSON bodies are decoded (`json` stays empty).
+        is_json = headers.get("content-type", "").startswith("application/json")
+        payload = json.loads(body) if body and is_json else {}
         with self._lock:
-            self.received.append(
-                Received(scope["method"], scope["path"], headers, payload, time.monotonic())
-            )
+            if self.record:
+                self.received.append(
+                    Received(scope["method"], scope["path"], headers, payload, time.monotonic())
+                )
         reply = self._next(payload.get("model"))
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
@@ -263,8 +272,8 @@ async def _stream(send: Send, receive: Receive, reply: Reply) -> bool:
     try:
         for chunk in reply.chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            if reply.chunk_delay_s:
-                await asyncio.wait({gone}, timeout=reply.chunk_delay_s)
+            # A zero timeout still lets the loop notice a disconnect between two chunks.
+            await asyncio.wait({gone}, timeout=reply.chunk_delay_s)
             if gone.done():
                 return False
         await send({"type": "http.response.body", "body": b""})

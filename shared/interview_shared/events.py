@@ -139,6 +139,26 @@ class AnswerSubmitted(EventEnvelope):
     """Set when the answer was given in a chat with the interviewer."""
     chat_message_ids: tuple[uuid.UUID, ...] = ()
     """The candidate's chat messages the answer is made of, in order."""
+    audio_uri: str | None = None
+    """For a spoken answer: the recording `text` was transcribed from."""
+
+
+class AnswerAudioSubmitted(EventEnvelope):
+    """A candidate answered by recording; the transcriber turns it into `answer.submitted`.
+
+    Same answer id and key (the interview) as the answer it becomes, so the transcript is
+    judged against the same question snapshot, in the interview's order.
+    """
+
+    topic: ClassVar[topics.Topic] = topics.ANSWERS
+    type: Literal["answer.audio_submitted"] = "answer.audio_submitted"
+    answer_id: uuid.UUID
+    interview_id: uuid.UUID
+    question_id: uuid.UUID
+    audio_uri: str
+    content_type: str
+    filename: str
+    question: QuestionSnapshot
 
 
 class CriterionResult(BaseModel):
@@ -351,6 +371,7 @@ Event = Annotated[
     | InterviewCreated
     | InterviewStatusChanged
     | AnswerSubmitted
+    | AnswerAudioSubmitted
     | AnswerEvaluated
     | InterviewEvaluated
     | ChatSessionStarted

@@ -88,6 +88,7 @@ def answer_fields(event: AnswerSubmitted) -> dict[str, Any]:
         "text": event.text,
         "submitted_at": at,
         "created_at": at,
+        "audio_uri": event.audio_uri,
         "evaluation": None,
     }
 

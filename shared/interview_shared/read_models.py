@@ -99,6 +99,8 @@ class Answer(Record):
     text: str
     submitted_at: datetime
     created_at: datetime
+    audio_uri: str | None = None
+    """Where the recording of a spoken answer is kept (its text is the transcript)."""
     evaluation: Evaluation | None = None
     """The current evaluation: newest for the question's active rubric version."""
 

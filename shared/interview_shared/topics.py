@@ -44,7 +44,9 @@ INTERVIEWS = Topic(
     6,
     "interview.created, interview.status_changed",
 )
-ANSWERS = Topic("interview.answers.v1", PartitionKey.INTERVIEW_ID, 6, "answer.submitted")
+ANSWERS = Topic(
+    "interview.answers.v1", PartitionKey.INTERVIEW_ID, 6, "answer.submitted, answer.audio_submitted"
+)
 EVALUATIONS = Topic(
     "interview.evaluations.v1",
     PartitionKey.INTERVIEW_ID,

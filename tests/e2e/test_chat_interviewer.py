@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_openai import FakeOpenAIServer, streamed
+from fake_openai import FakeOpenAIServer, Reply, streamed
 from interview_localinfra._process import free_port
 from interview_localinfra.system import ServiceGroup
 from support import eventually
@@ -44,7 +44,9 @@ def model() -> Iterator[FakeOpenAIServer]:
 
 
 @pytest.fixture(scope="module")
-async def system(kafka_bootstrap: str, model: FakeOpenAIServer) -> AsyncIterator[ServiceGroup]:
+async def system(
+    kafka_bootstrap: str, model: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServiceGroup]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_"))}
     env = {k: v for k, v in env.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
     env |= {
@@ -60,6 +62,9 @@ async def system(kafka_bootstrap: str, model: FakeOpenAIServer) -> AsyncIterator
         "INTERVIEWER_API_KEY": "sk-test-interviewer",
         "INTERVIEWER_MODEL": "interviewer-stand-in",
         "INTERVIEWER_TIMEOUT_S": "2",
+        "TRANSCRIPTION_BASE_URL": model.url,
+        "TRANSCRIPTION_API_KEY": "sk-test-transcription",
+        "BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
     }
     async with ServiceGroup(env) as group:
         yield group
@@ -229,3 +234,36 @@ async def test_a_closed_session_takes_no_more_messages(api: httpx.AsyncClient) -
     await eventually(closed_in_chat, timeout_s=15)
     missing = await api.get(f"/chat/sessions/{uuid.uuid4()}")
     assert missing.status_code == 404
+
+
+async def test_a_spoken_answer_is_transcribed_then_scored(
+    api: httpx.AsyncClient, model: FakeOpenAIServer
+) -> None:
+    interview, questions = await ready_interview(api)
+    assert (await move(api, interview["id"], "IN_PROGRESS")).status_code == 200
+    transcript = "A mutex is a lock that gives mutual exclusion, one thread at a time."
+    model.enqueue(Reply(body={"text": transcript}))
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(256)
+
+    accepted = await api.post(
+        f"/interviews/{interview['id']}/answers",
+        data={"question_id": questions[0]["id"]},
+        files={"audio": ("answer.wav", wav, "audio/wav")},
+    )
+
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["status"] == "transcribing"
+    path = f"/answers/{accepted.json()['id']}"
+
+    async def scored() -> bool:
+        answer = await api.get(path)
+        return answer.status_code == 200 and answer.json()["evaluation"] is not None
+
+    await eventually(scored, timeout_s=30)
+    answer = (await api.get(path)).json()
+    assert answer["text"] == transcript
+    assert answer["audio_uri"].startswith("file://")
+    assert answer["audio_uri"].endswith(".wav")
+    assert answer["evaluation"]["score"] >= 50
+    (upload,) = [r for r in model.received if r.path.endswith("/audio/transcriptions")]
+    assert upload.headers["content-type"].startswith("multipart/form-data")

@@ -18,6 +18,7 @@ from typing import Any
 from cachetools import LRUCache
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
+    AnswerAudioSubmitted,
     AnswerSubmitted,
     CandidateRegistered,
     ChatMessagePosted,
@@ -31,6 +32,7 @@ from interview_shared.events import (
     InterviewStatusChanged,
     OutcomeRecorded,
     QuestionCreated,
+    QuestionSnapshot,
 )
 from interview_shared.http import ApiError
 from interview_shared.messaging import EventPublisher
@@ -180,23 +182,7 @@ class Commands:
         self, interview_id: uuid.UUID, body: AnswerIn, correlation_id: str
     ) -> Written:
         """Publish answer.submitted with the question snapshot it will be judged against."""
-        interview = await self._interview(interview_id)
-        if not _accepts(interview, body.question_id):
-            interview = await self._interview(interview_id, fresh=True)
-        if interview.status is not InterviewStatus.IN_PROGRESS:
-            raise ApiError(
-                409,
-                "interview_not_in_progress",
-                "Answers are accepted only while the interview is IN_PROGRESS"
-                f" (it is {interview.status}).",
-            )
-        if body.question_id not in interview.question_ids:
-            raise ApiError(
-                422, "question_not_in_interview", "That question is not part of this interview."
-            )
-        question = await self._projection.question(body.question_id)
-        if question is None:
-            raise ApiError(404, "question_not_found", "question not found")
+        question = await self.answerable(interview_id, body.question_id)
         event = AnswerSubmitted(
             answer_id=uuid.uuid4(),
             interview_id=interview_id,
@@ -206,6 +192,31 @@ class Commands:
             correlation_id=correlation_id,
         )
         return await self._write(event, event.answer_id, Answer(**answer_fields(event)))
+
+    async def answerable(self, interview_id: uuid.UUID, question_id: uuid.UUID) -> QuestionSnapshot:
+        """The question's snapshot, if the interview takes an answer to it now (else 4xx)."""
+        interview = await self._interview(interview_id)
+        if not _accepts(interview, question_id):
+            interview = await self._interview(interview_id, fresh=True)
+        if interview.status is not InterviewStatus.IN_PROGRESS:
+            raise ApiError(
+                409,
+                "interview_not_in_progress",
+                "Answers are accepted only while the interview is IN_PROGRESS"
+                f" (it is {interview.status}).",
+            )
+        if question_id not in interview.question_ids:
+            raise ApiError(
+                422, "question_not_in_interview", "That question is not part of this interview."
+            )
+        question = await self._projection.question(question_id)
+        if question is None:
+            raise ApiError(404, "question_not_found", "question not found")
+        return question
+
+    async def submit_recording(self, event: AnswerAudioSubmitted) -> Written:
+        """Publish answer.audio_submitted (the recording is in the blob store already)."""
+        return await self._write(event, event.answer_id)
 
     async def start_chat(self, body: ChatSessionIn, correlation_id: str) -> Written:
         """Publish chat.session.started, about an interview if one is named."""

@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
+from interview_shared.blobs import BlobStore, FilesystemBlobStore
 from interview_shared.events import EventEnvelope, OutcomeRecorded, decode_event
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
@@ -48,8 +49,9 @@ def create_app(
     read: ReadSide | None = None,
     publisher: RawPublisher | None = None,
     chat_sessions: ChatSessions | None = None,
+    blobs: BlobStore | None = None,
 ) -> FastAPI:
-    """Build the gateway; `read`, `publisher` and `chat_sessions` replace the real adapters."""
+    """Build the gateway; the keyword arguments replace the real adapters (tests)."""
     live = LiveEvents()
     outcomes = OutcomeHub()
     gate = AppliedGate(live, outcomes, hold_s=settings.read_your_writes_timeout_s)
@@ -66,6 +68,7 @@ def create_app(
                 HttpChatSessions(settings.chat_url)
             )
             app.state.read = read_side
+            app.state.blobs = blobs or FilesystemBlobStore(settings.blob_dir)
             app.state.live = live
             app.state.projection = projection
             app.state.outcomes = outcomes

@@ -56,10 +56,11 @@ from interview_api.schemas import (
     StatusChangeIn,
 )
 from interview_api.settings import GatewaySettings
+from interview_api.spoken import ANSWER_BODIES, SpokenAnswer, answer_body, submit_spoken
 from interview_api.sse import HEARTBEAT, event_frame, frame, with_heartbeats
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope} for code in (400, 404, 409, 422, 503)
+    code: {"model": ErrorEnvelope} for code in (400, 404, 409, 413, 415, 422, 503)
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -265,16 +266,23 @@ async def interview_report(interview_id: uuid.UUID, read: ReadDep) -> InterviewR
     status_code=202,
     response_model=Answer | Accepted,
     tags=["answers"],
+    openapi_extra=ANSWER_BODIES,
 )
 async def submit_answer(
     interview_id: uuid.UUID,
-    body: AnswerIn,
+    body: Annotated[AnswerIn | SpokenAnswer, Depends(answer_body)],
+    request: Request,
     commands: CommandsDep,
     cid: CorrelationDep,
     response: Response,
 ) -> Any:
-    """Answer one of the interview's questions (only while IN_PROGRESS). Scoring is
-    asynchronous: `evaluation` stays null until the evaluator has scored it."""
+    """Answer one of the interview's questions (only while IN_PROGRESS), as JSON text or as a
+    multipart recording (`question_id`, `audio`), which is transcribed before it is scored.
+    Scoring is asynchronous: `evaluation` stays null until the evaluator has scored it."""
+    if isinstance(body, SpokenAnswer):
+        blobs = _state(request, "blobs")
+        written = await submit_spoken(commands, blobs, interview_id, body, cid)
+        return Accepted(id=written.id, event_id=written.event_id, status="transcribing")
     return _created(await commands.submit_answer(interview_id, body, cid), response, status=202)
 
 

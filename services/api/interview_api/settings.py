@@ -17,6 +17,14 @@ class GatewaySettings(ServiceSettings):
         default="http://localhost:8083",
         description="Base URL of the chat service (the conversation state it owns)",
     )
+    transcription_base_url: str | None = Field(
+        default=None,
+        description="Set: spoken answers are accepted (the evaluator transcribes them there)",
+    )
+    blob_dir: str = Field(default=".run/blobs", description="Where recordings are kept")
+    audio_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest recording a spoken answer may be"
+    )
     read_your_writes_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from interview_shared.blobs import FilesystemBlobStore
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher, RawPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
@@ -22,6 +23,12 @@ from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, f
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.semantic_scorer import offline_scorer
 from interview_evaluator.settings import EvaluatorSettings
+from interview_evaluator.transcription import (
+    TRANSCRIBER_ROLE,
+    TranscriptionHandler,
+    build_transcriber,
+    register_transcription,
+)
 
 log = get_logger(__name__)
 
@@ -60,6 +67,8 @@ def create_app(
                 stack.push_async_callback(kafka_sender.stop)
             task = asyncio.create_task(follow(follower), name="report-follower")
             stack.push_async_callback(_cancel, task)
+            if transcriber is not None:
+                stack.push_async_callback(transcriber.aclose)
             yield
 
     register_handlers(
@@ -79,6 +88,21 @@ def create_app(
         batch_size=settings.evaluator_batch_size,
         max_poll_interval_ms=settings.max_poll_interval_ms,
     )
+    transcriber = build_transcriber(settings)
+    if transcriber is not None:
+        register_transcription(
+            broker,
+            handler=TranscriptionHandler(
+                transcriber=transcriber,
+                blobs=FilesystemBlobStore(settings.blob_dir),
+                publisher=publisher,
+            ),
+            # Retries of the endpoint live in the transcriber; here a failure dead-letters.
+            processor=EventProcessor(
+                publisher=publisher, group=settings.consumer_group(TRANSCRIBER_ROLE), max_attempts=1
+            ),
+            group=settings.consumer_group(TRANSCRIBER_ROLE),
+        )
     app = create_service_app(
         title="interview-evaluator",
         description=f"Scores answers with the {active.name} scorer.",

@@ -9,9 +9,10 @@ from pydantic import AliasChoices, Field, model_validator
 
 from interview_evaluator.judge_settings import JudgeSettings
 from interview_evaluator.semantic_scorer import OfflineKind
+from interview_evaluator.transcription import TranscriptionSettings
 
 
-class EvaluatorSettings(ServiceSettings, JudgeSettings):
+class EvaluatorSettings(ServiceSettings, JudgeSettings, TranscriptionSettings):
     """Everything the evaluator reads from the environment."""
 
     port: int = Field(

@@ -280,7 +280,7 @@ def _answer_record(row: AnswerRow) -> tuple[Any, ...]:
     a = row.answer
     return (
         a.id, a.interview_id, a.question_id, a.text, row.question_text, a.submitted_at,
-        a.created_at,
+        a.created_at, a.audio_uri,
     )  # fmt: skip
 
 

@@ -441,7 +441,10 @@ class _Planner:
         return None
 
 
-_LIVE_ONLY = frozenset({"chat.reply.delta", "chat.reply.cancelled", "chat.session.closed"})
+# A recording is kept by the blob store; its answer arrives as answer.submitted once transcribed.
+_LIVE_ONLY = frozenset(
+    {"chat.reply.delta", "chat.reply.cancelled", "chat.session.closed", "answer.audio_submitted"}
+)
 
 
 def _result(event_id: uuid.UUID, outcome: Outcome, reason: str | None) -> ApplyResult:

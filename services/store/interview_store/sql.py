@@ -65,6 +65,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "answers": (
         "id", "interview_id", "question_id", "text", "question_text", "submitted_at", "created_at",
+        "audio_uri",
     ),
     "evaluations": (
         "id", "answer_id", "interview_id", "question_id", "outcome", "score", "criteria",
@@ -105,7 +106,9 @@ INTERVIEW_COLUMNS = (
     "id, candidate_id, title, question_ids, status, created_at, updated_at, started_at,"
     " completed_at"
 )
-ANSWER_COLUMNS = "id, interview_id, question_id, text, question_text, submitted_at, created_at"
+ANSWER_COLUMNS = (
+    "id, interview_id, question_id, text, question_text, submitted_at, created_at, audio_uri"
+)
 EVALUATION_COLUMNS = (
     "id, answer_id, interview_id, question_id, outcome, score, criteria, feedback,"
     " unscorable_reason, explanation, flags, lineage, usage, created_at"

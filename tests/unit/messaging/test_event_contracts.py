@@ -14,6 +14,7 @@ from interview_shared import topics
 from interview_shared.domain import ChatRole, InterviewStatus, Rubric, can_transition
 from interview_shared.events import (
     UPCASTERS,
+    AnswerAudioSubmitted,
     AnswerEvaluated,
     AnswerSubmitted,
     CandidateRegistered,
@@ -95,6 +96,15 @@ SAMPLES: list[EventEnvelope] = [
         turn=InterviewTurn(step=1, phase="asking", pending_message_ids=(MESSAGE,)),
     ),
     ChatReplyCancelled(chat_session_id=SESSION, message_id=MESSAGE),
+    AnswerAudioSubmitted(
+        answer_id=uuid.uuid4(),
+        interview_id=INTERVIEW,
+        question_id=QUESTION,
+        audio_uri="file:///blobs/a.wav",
+        content_type="audio/wav",
+        filename="a.wav",
+        question=QuestionSnapshot(question_id=QUESTION, text="Why?"),
+    ),
     ChatSessionClosed(chat_session_id=SESSION),
     OutcomeRecorded(
         subject_event_id=uuid.uuid4(),
@@ -130,6 +140,7 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID | str] = {
     ChatReplyDelta: SESSION,
     ChatReplyCompleted: SESSION,
     ChatReplyCancelled: SESSION,
+    AnswerAudioSubmitted: INTERVIEW,
     ChatSessionClosed: SESSION,
     OutcomeRecorded: INTERVIEW,  # the subject event's key, so outcomes keep its order
 }
