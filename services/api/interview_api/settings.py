@@ -25,6 +25,9 @@ class GatewaySettings(ServiceSettings):
     audio_max_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest recording a spoken answer may be"
     )
+    cv_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1, description="Largest CV file an upload may be"
+    )
     read_your_writes_timeout_s: float = Field(
         default=10.0,
         gt=0,

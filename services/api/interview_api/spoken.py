@@ -16,10 +16,10 @@ from interview_shared.blobs import BlobStore, blob_key
 from interview_shared.events import AnswerAudioSubmitted
 from interview_shared.http import ApiError
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from interview_api.commands import Commands, Written
 from interview_api.schemas import AnswerIn
+from interview_api.uploads import ANY_TYPE, read_upload
 
 FORMATS: dict[str, frozenset[str]] = {
     ".wav": frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}),
@@ -27,9 +27,6 @@ FORMATS: dict[str, frozenset[str]] = {
     ".webm": frozenset({"audio/webm", "video/webm"}),
     ".m4a": frozenset({"audio/mp4", "audio/x-m4a", "audio/m4a"}),
 }
-_ANY = "application/octet-stream"
-_FORM_OVERHEAD = 64 * 1024
-"""Bytes a multipart body may carry beyond the recording (boundaries, the other field)."""
 
 
 def _magic_ok(suffix: str, head: bytes) -> bool:
@@ -74,27 +71,18 @@ async def _recording(request: Request) -> SpokenAnswer:
         raise ApiError(
             503, "transcription_unavailable", "Spoken answers need a transcription endpoint."
         )
-    limit: int = settings.audio_max_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
-        raise ApiError(413, "audio_too_large", f"Recordings may be at most {limit} bytes.")
-    async with request.form(max_files=1, max_fields=2) as form:  # closes the spooled file
-        audio, question_id = form.get("audio"), form.get("question_id")
-        if not isinstance(audio, UploadFile) or not isinstance(question_id, str):
-            raise ApiError(422, "invalid_spoken_answer", "Send `question_id` and an `audio` file.")
-        data = await audio.read(limit + 1)
-        filename, content_type = audio.filename or "", audio.content_type or _ANY
+    upload = await read_upload(
+        request, name="audio", limit=settings.audio_max_bytes, error="invalid_spoken_answer"
+    )
     try:
-        qid = uuid.UUID(question_id)
+        qid = uuid.UUID(upload.fields.get("question_id", ""))
     except ValueError:
         raise ApiError(422, "invalid_spoken_answer", "`question_id` must be a UUID.") from None
-    if len(data) > limit:
-        raise ApiError(413, "audio_too_large", f"Recordings may be at most {limit} bytes.")
-    spoken = SpokenAnswer(qid, data, filename, content_type)
+    spoken = SpokenAnswer(qid, upload.data, upload.filename, upload.content_type)
     allowed = FORMATS.get(spoken.suffix)
-    if allowed is None or spoken.content_type not in allowed | {_ANY}:
+    if allowed is None or spoken.content_type not in allowed | {ANY_TYPE}:
         raise ApiError(415, "unsupported_audio", "Recordings must be wav, mp3, webm or m4a.")
-    if not _magic_ok(spoken.suffix, data[:16]):
+    if not _magic_ok(spoken.suffix, upload.data[:16]):
         raise ApiError(415, "unsupported_audio", f"That is not a {spoken.suffix[1:]} recording.")
     return spoken
 
