@@ -45,6 +45,17 @@ ensure_wrk() {
   fi
 }
 
+ensure_chromium() {
+  # The console's browser test drives Debian's Chromium (Playwright's own download cannot run).
+  command -v chromium >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing chromium (Debian package)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium not found; the console's browser test will be skipped." >&2
+  fi
+}
+
 ensure_java_and_maven() {
   # Only needed when we run Kafka ourselves.
   [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && return 0
@@ -57,4 +68,5 @@ ensure_java_and_maven
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
   ensure_postgres_binaries
   ensure_wrk
+  ensure_chromium
 fi

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from interview_api.chat_client import ChatSessions, HttpChatSessions
 from interview_api.chat_routes import router as chat_router
 from interview_api.commands import Commands
+from interview_api.console import mount_console
 from interview_api.cv_routes import router as cv_router
 from interview_api.live import AppliedGate, LiveEvents
 from interview_api.projection import Projection
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(suggestions_router)
     app.include_router(chat_router)
     app.include_router(cv_router)
+    mount_console(app)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,
