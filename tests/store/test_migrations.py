@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0004"
+HEAD = "r0005"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:

@@ -15,7 +15,6 @@ from typing import Protocol
 from cachetools import LRUCache
 from interview_shared.domain import InterviewStatus
 from interview_shared.projections import snapshot_of
-from interview_shared.read_models import ChatSession, Interview, Question
 from interview_shared.read_queries import GetChatSession, GetInterview, GetQuestion
 
 from interview_chat.state import InterviewContext, SessionBook, SessionState

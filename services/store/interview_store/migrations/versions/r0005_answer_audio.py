@@ -1,7 +1,7 @@
 """Answers keep the URI of the recording they were transcribed from (spoken answers).
 
-Revision ID: r0004
-Revises: r0003
+Revision ID: r0005
+Revises: r0004
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "r0004"
-down_revision = "r0003"
+revision = "r0005"
+down_revision = "r0004"
 branch_labels = None
 depends_on = None
 
