@@ -153,7 +153,7 @@ def _main_flow(client: httpx.Client) -> dict[str, Any]:
     assert answer.status_code == 202, answer.text
     evaluation = _evaluation(client, interview["id"], timeout_s=60)
     assert evaluation["answer_id"] == answer.json()["id"]
-    assert evaluation["lineage"]["scorer"] == "offline"
+    assert evaluation["lineage"]["scorer"] == "semantic"  # the offline default: no key
     return evaluation
 
 
