@@ -10,6 +10,8 @@ from typing import Any, Final
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from interview_shared.topics import ALL_TOPICS, Topic
 
+from interview_localinfra.topic_configs import apply_retention
+
 # Kafka protocol error codes (org.apache.kafka.common.protocol.Errors).
 _NO_ERROR: Final = 0
 _TOPIC_ALREADY_EXISTS: Final = 36
@@ -28,7 +30,10 @@ class TopicMismatchError(RuntimeError):
 
 
 def _new_topics(topics: Sequence[Topic], replication_factor: int) -> list[NewTopic]:
-    return [NewTopic(t.name, t.partitions, replication_factor) for t in topics]
+    return [
+        NewTopic(t.name, t.partitions, replication_factor, topic_configs=t.retention.configs())
+        for t in topics
+    ]
 
 
 def _created_names(topic_errors: Iterable[tuple[Any, ...]]) -> list[str]:
@@ -97,7 +102,9 @@ async def ensure_topics(
 ) -> list[str]:
     """Create any missing ``topics`` on the cluster at ``bootstrap``; return the names created.
 
-    Safe to call repeatedly and concurrently. Returns only once every topic is usable;
+    Each topic is created with its catalogue retention, and an existing topic whose configs say
+    otherwise is altered to match. Safe to call repeatedly and concurrently. Returns only once
+    every topic is usable;
     ``timeout_s`` bounds each broker request and the wait for partition leaders.
     """
     wanted = list(topics)
@@ -111,6 +118,7 @@ async def ensure_topics(
         response = await admin.create_topics(_new_topics(wanted, replication_factor))
         created = _created_names(response.topic_errors)
         await _wait_until_usable(admin, wanted, timeout_s)
+        await apply_retention(admin, wanted)
     finally:
         await admin.close()
     return created

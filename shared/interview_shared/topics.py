@@ -22,13 +22,35 @@ class PartitionKey(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Retention:
+    """How long a topic keeps its records, as the broker's topic configs say it."""
+
+    cleanup_policy: str = "delete"
+    """``delete`` drops whole segments past ``retention_ms``; ``compact`` keeps each key's last."""
+    retention_ms: int = -1
+    """-1 keeps records forever: the log is the source of truth, replays and rebuilds read it."""
+
+    def configs(self) -> dict[str, str]:
+        """The topic configs that state this policy (applied at creation and on every start)."""
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+
+
+FOREVER = Retention()
+"""Every domain event is kept: a store rebuilt from the log, or a replay of last year, needs it."""
+ONE_DAY = Retention(retention_ms=24 * 60 * 60 * 1000)
+COMPACTED = Retention(cleanup_policy="compact")
+"""For topics whose key is the state: the newest record per key is all a reader needs."""
+
+
+@dataclass(frozen=True, slots=True)
 class Topic:
-    """One Kafka topic: its name, how its events are keyed and how many partitions it has."""
+    """One Kafka topic: its name, how its events are keyed, its partitions and its retention."""
 
     name: str
     key: PartitionKey
     partitions: int = 3
     description: str = ""
+    retention: Retention = FOREVER
 
 
 CANDIDATES = Topic(
@@ -70,14 +92,21 @@ OUTCOMES = Topic(
     PartitionKey.SUBJECT_KEY,
     6,
     "store.outcome_recorded: what the store did with each command event it applied",
+    # Outcomes answer a waiting HTTP request within seconds and are derived from the domain
+    # topics, so a day is ample; a rebuilt store derives them again instead of reading them.
+    ONE_DAY,
 )
 DEAD_LETTER = Topic(
     "interview.dead-letter.v1",
     PartitionKey.INTERVIEW_ID,
     1,
     "messages a consumer could not process, with the error and the original bytes",
+    # Kept until someone redrives or discards them: a dead letter is a domain event not yet applied.
+    FOREVER,
 )
 
+# No domain topic is compacted: each key (an interview, a candidate) carries a history of events,
+# not one state, and compaction would keep only its last event.
 DOMAIN_TOPICS: tuple[Topic, ...] = (
     CANDIDATES,
     QUESTIONS,

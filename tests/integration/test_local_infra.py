@@ -14,7 +14,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from interview_localinfra import LocalKafka, LocalPostgres, TopicMismatchError, ensure_topics
 from interview_localinfra.containers import kafka_env_name
-from interview_shared.topics import ALL_TOPICS, DEAD_LETTER, INTERVIEWS, PartitionKey, Topic
+from interview_localinfra.topic_configs import describe_topic_configs
+from interview_shared.topics import (
+    ALL_TOPICS,
+    COMPACTED,
+    DEAD_LETTER,
+    DOMAIN_TOPICS,
+    INTERVIEWS,
+    OUTCOMES,
+    PartitionKey,
+    Topic,
+)
 
 
 @pytest.fixture
@@ -108,6 +118,31 @@ async def test_ensure_topics_is_idempotent(
     assert await ensure_topics(kafka_bootstrap, [topic]) == []
     assert await ensure_topics(kafka_bootstrap) == []  # the session already made the catalogue
     assert _partition_counts(await admin.describe_topics([scratch_topic])) == {scratch_topic: 2}
+
+
+@pytest.mark.kafka
+async def test_catalogue_retention_is_what_the_broker_reports(
+    kafka_bootstrap: str, admin: AIOKafkaAdminClient
+) -> None:
+    configs = await describe_topic_configs(admin, [t.name for t in ALL_TOPICS])
+    for topic in DOMAIN_TOPICS:
+        assert configs[topic.name]["retention.ms"] == "-1", topic.name
+        assert configs[topic.name]["cleanup.policy"] == "delete", topic.name
+    assert configs[DEAD_LETTER.name]["retention.ms"] == "-1"
+    assert configs[OUTCOMES.name]["retention.ms"] == str(24 * 60 * 60 * 1000)
+
+
+@pytest.mark.kafka
+async def test_ensure_topics_fixes_the_retention_of_an_existing_topic(
+    kafka_bootstrap: str, admin: AIOKafkaAdminClient, scratch_topic: str
+) -> None:
+    await admin.create_topics([NewTopic(scratch_topic, 2, 1)])  # the broker's 7-day default
+    before = await describe_topic_configs(admin, [scratch_topic])
+    assert before[scratch_topic]["retention.ms"] == "604800000"
+    topic = Topic(scratch_topic, PartitionKey.CANDIDATE_ID, partitions=2, retention=COMPACTED)
+    assert await ensure_topics(kafka_bootstrap, [topic]) == []
+    after = (await describe_topic_configs(admin, [scratch_topic]))[scratch_topic]
+    assert (after["retention.ms"], after["cleanup.policy"]) == ("-1", "compact")
 
 
 @pytest.mark.kafka
