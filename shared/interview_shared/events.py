@@ -92,6 +92,19 @@ class QuestionCreated(EventEnvelope):
     rubric: Rubric = Rubric()
 
 
+class QuestionRubricChanged(EventEnvelope):
+    """A question's rubric was replaced by a new version; new answers are judged with it.
+
+    Evaluations made with older versions stay; an answer's current evaluation becomes the one
+    for this version once a replay (or a new answer) has produced it.
+    """
+
+    topic: ClassVar[topics.Topic] = topics.QUESTIONS
+    type: Literal["question.rubric_changed"] = "question.rubric_changed"
+    question_id: uuid.UUID
+    rubric: Rubric
+
+
 class InterviewCreated(EventEnvelope):
     """An interview was scheduled for a candidate with an ordered list of questions."""
 
@@ -368,6 +381,7 @@ Event = Annotated[
     CandidateRegistered
     | CvAnalyzed
     | QuestionCreated
+    | QuestionRubricChanged
     | InterviewCreated
     | InterviewStatusChanged
     | AnswerSubmitted

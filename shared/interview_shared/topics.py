@@ -59,7 +59,12 @@ CANDIDATES = Topic(
     3,
     "candidate.registered, candidate.cv_analyzed",
 )
-QUESTIONS = Topic("interview.questions.v1", PartitionKey.QUESTION_ID, 3, "question.created")
+QUESTIONS = Topic(
+    "interview.questions.v1",
+    PartitionKey.QUESTION_ID,
+    3,
+    "question.created, question.rubric_changed",
+)
 INTERVIEWS = Topic(
     "interview.interviews.v1",
     PartitionKey.INTERVIEW_ID,

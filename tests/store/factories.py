@@ -54,6 +54,14 @@ def question(
     )  # fmt: skip
 
 
+def rubric_changed(question_id: uuid.UUID, version: str, **kw: Any) -> ev.QuestionRubricChanged:
+    """question.rubric_changed to a rubric of the given version."""
+    return ev.QuestionRubricChanged(
+        question_id=question_id, rubric=Rubric(version=version),
+        occurred_at=kw.pop("occurred_at", None) or at(), **kw,
+    )  # fmt: skip
+
+
 def interview(
     *,
     interview_id: uuid.UUID | None = None,

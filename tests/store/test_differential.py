@@ -82,6 +82,12 @@ question = st.builds(
     rubric=versions.map(lambda v: Rubric(version=v)),
     **envelope(),
 )
+rubric_change = st.builds(
+    ev.QuestionRubricChanged,
+    question_id=ids(QUESTIONS),
+    rubric=versions.map(lambda v: Rubric(version=v)),
+    **envelope(),
+)
 interview = st.builds(
     ev.InterviewCreated,
     interview_id=ids(INTERVIEWS),
@@ -139,8 +145,8 @@ replied = st.builds(
     **envelope(),
 )
 any_event = st.one_of(
-    candidate, question, interview, status, status, answer, evaluation, report, chat, posted,
-    replied,
+    candidate, question, rubric_change, interview, status, status, answer, evaluation, report,
+    chat, posted, replied,
 )  # fmt: skip
 
 

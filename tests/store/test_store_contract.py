@@ -297,6 +297,42 @@ async def test_current_evaluation_prefers_the_active_rubric(store: Store) -> Non
     assert stored.evaluation.score == 90.0
 
 
+async def test_rubric_change_replaces_the_rubric_and_rejects_unknown_questions(
+    store: Store,
+) -> None:
+    q = f.question(rubric_version="v1")
+    later = f.rubric_changed(q.question_id, "v3")
+    # Created and changed twice in one batch: the last change wins, as in two batches.
+    assert (
+        await outcomes(store, q, f.rubric_changed(q.question_id, "v2"), later)
+        == [(APPLIED, None)] * 3
+    )
+    stored = await store.get_question(q.question_id)
+    assert stored is not None
+    assert stored.rubric == later.rubric
+    assert stored.updated_at == later.occurred_at
+    unknown = f.rubric_changed(f.new_id(), "v2")
+    assert await outcomes(store, unknown) == [(REJECTED, "question_not_found")]
+    assert await outcomes(store, later) == [(DUPLICATE, None)]
+
+
+async def test_current_evaluation_follows_a_rubric_change_once_rescored(store: Store) -> None:
+    q = f.question(rubric_version="v1")
+    a = f.answer(f.new_id(), q.question_id)
+    old = f.evaluation(a, 40.0, rubric_version="v1")
+    await store.apply([q, a, old, f.rubric_changed(q.question_id, "v2")])
+    stored = await store.get_answer(a.answer_id)
+    assert stored is not None
+    assert stored.evaluation is not None
+    assert stored.evaluation.id == old.evaluation_id  # no v2 evaluation yet: the old one stays
+    rescored = f.evaluation(a, 80.0, rubric_version="v2")
+    await store.apply([rescored, f.evaluation(a, 10.0, rubric_version="v1")])
+    stored = await store.get_answer(a.answer_id)
+    assert stored is not None
+    assert stored.evaluation is not None
+    assert stored.evaluation.id == rescored.evaluation_id
+
+
 async def test_current_evaluation_falls_back_to_newest(store: Store) -> None:
     a = f.answer(f.new_id(), f.new_id())  # question unknown
     await store.apply([a])

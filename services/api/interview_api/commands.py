@@ -32,6 +32,7 @@ from interview_shared.events import (
     InterviewStatusChanged,
     OutcomeRecorded,
     QuestionCreated,
+    QuestionRubricChanged,
     QuestionSnapshot,
 )
 from interview_shared.http import ApiError
@@ -54,6 +55,7 @@ from interview_shared.read_models import (
 )
 
 from interview_api.projection import Projection
+from interview_api.rubrics import new_rubric
 from interview_api.schemas import (
     AnswerIn,
     CandidateIn,
@@ -62,6 +64,7 @@ from interview_api.schemas import (
     CvAnalysisIn,
     InterviewIn,
     QuestionIn,
+    RubricIn,
 )
 
 # Store rejection reasons -> (HTTP status, stable error code, message).
@@ -70,6 +73,7 @@ _REJECTIONS: dict[str, tuple[int, str, str]] = {
     "already_exists": (409, "already_exists", "A resource with this id already exists."),
     "invalid_transition": (409, "invalid_transition", "The interview cannot move to that status."),
     "interview_not_found": (404, "not_found", "interview not found"),
+    "question_not_found": (404, "not_found", "question not found"),
 }
 
 
@@ -136,6 +140,23 @@ class Commands:
         written = await self._write(event, event.question_id, question)
         if written.applied:
             self._projection.question_created(question)
+        return written
+
+    async def change_rubric(
+        self, question_id: uuid.UUID, body: RubricIn, correlation_id: str
+    ) -> Written:
+        """Publish question.rubric_changed with a version the question has not now."""
+        snapshot = await self._projection.question(question_id, fresh=True)
+        if snapshot is None:
+            raise ApiError(404, "not_found", "question not found")
+        event = QuestionRubricChanged(
+            question_id=question_id,
+            rubric=new_rubric(snapshot.rubric, body.version, body.criteria),
+            correlation_id=correlation_id,
+        )
+        written = await self._write(event, question_id)
+        if written.applied:
+            self._projection.rubric_changed(question_id, event.rubric)
         return written
 
     async def create_interview(self, body: InterviewIn, correlation_id: str) -> Written:

@@ -31,6 +31,7 @@ from interview_api.commands import Commands
 from interview_api.console import mount_console
 from interview_api.cv_routes import router as cv_router
 from interview_api.live import AppliedGate, LiveEvents
+from interview_api.operator_routes import router as operator_router
 from interview_api.projection import Projection
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(cv_router)
     mount_console(app)
+    app.include_router(operator_router)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,

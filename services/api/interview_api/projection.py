@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from cachetools import LRUCache
+from interview_shared.domain import Rubric
 from interview_shared.events import InterviewState, OutcomeRecorded, QuestionSnapshot
 from interview_shared.projections import interview_state, snapshot_of
 from interview_shared.read_models import ChatSession, Question
@@ -44,9 +45,11 @@ class Projection:
         state = self._interviews[interview_id] = interview_state(interview)
         return state
 
-    async def question(self, question_id: uuid.UUID) -> QuestionSnapshot | None:
-        """The question as an answer is judged against it."""
-        if (known := self._questions.get(question_id)) is not None:
+    async def question(
+        self, question_id: uuid.UUID, *, fresh: bool = False
+    ) -> QuestionSnapshot | None:
+        """The question as an answer is judged against it; `fresh` asks the store."""
+        if not fresh and (known := self._questions.get(question_id)) is not None:
             return known
         question = await self._read.get_question(question_id)
         if question is None:
@@ -86,6 +89,11 @@ class Projection:
     def question_created(self, question: Question) -> None:
         """Remember a question this gateway created."""
         self._questions[question.id] = snapshot_of(question)
+
+    def rubric_changed(self, question_id: uuid.UUID, rubric: Rubric) -> None:
+        """Judge this gateway's next answers to the question with its new rubric."""
+        if (known := self._questions.get(question_id)) is not None:
+            self._questions[question_id] = known.model_copy(update={"rubric": rubric})
 
     def session_opened(self, session: ChatSession) -> None:
         """Remember a chat session."""

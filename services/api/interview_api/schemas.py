@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from interview_shared.domain import Difficulty, InterviewStatus, QuestionType, Rubric
+from interview_shared.domain import Criterion, Difficulty, InterviewStatus, QuestionType, Rubric
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
@@ -63,6 +63,13 @@ class QuestionIn(Body):
         default_factory=list, max_length=30
     )
     rubric: Rubric = Rubric()
+
+
+class RubricIn(Body):
+    """A question's new rubric: the shape of `Question.rubric`; without `version` the next one."""
+
+    version: Annotated[str, _bounded(64), NoNul] | None = None
+    criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=20)
 
 
 class InterviewIn(Body):

@@ -288,6 +288,11 @@ class MemoryStore:
         self._cv.update((cv.id, cv) for cv in changes.cv_analyses)
         for question in changes.questions:
             self._questions.put(question)
+        for question_id, change in changes.rubrics.items():
+            old = self._questions.rows[question_id]
+            self._questions.put(
+                old.model_copy(update={"rubric": change.rubric, "updated_at": change.at})
+            )
         for interview in changes.interviews.values():
             self._interviews.put(interview)
         for row in changes.answers:

@@ -84,6 +84,8 @@ _NEW_IDS: dict[str, tuple[Kind, str]] = {
     "candidate.registered": (Kind.CANDIDATE, "candidate_id"),
     "candidate.cv_analyzed": (Kind.CV_ANALYSIS, "analysis_id"),
     "question.created": (Kind.QUESTION, "question_id"),
+    # Not a new row: listed so a checked snapshot loads whether the question exists.
+    "question.rubric_changed": (Kind.QUESTION, "question_id"),
     "interview.created": (Kind.INTERVIEW, "interview_id"),
     "answer.submitted": (Kind.ANSWER, "answer_id"),
     "answer.evaluated": (Kind.EVALUATION, "evaluation_id"),
@@ -313,6 +315,11 @@ async def _write(conn: Any, changes: Changes) -> None:
             [i.updated_at for i in changed],
             [i.started_at for i in changed],
             [i.completed_at for i in changed],
+        )
+    if changes.rubrics:
+        await conn.executemany(
+            sql.UPDATE_RUBRIC,
+            [(q, _json(c.rubric), c.rubric.version, c.at) for q, c in changes.rubrics.items()],
         )
     if changes.reports:
         await conn.executemany(

@@ -20,7 +20,7 @@ from enum import Enum, StrEnum
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar, Union, get_args, get_origin
 
 from interview_shared import events as ev
-from interview_shared.domain import ChatRole, InterviewStatus, can_transition, email_key
+from interview_shared.domain import ChatRole, InterviewStatus, Rubric, can_transition, email_key
 from interview_shared.projections import (
     answer_fields,
     candidate_fields,
@@ -92,6 +92,13 @@ class AnswerRow:
     question_text: str
 
 
+class RubricChange(NamedTuple):
+    """A question's new rubric and when it took effect."""
+
+    rubric: Rubric
+    at: datetime
+
+
 class Recorded(NamedTuple):
     """An outcome to persist for `event_outcome`."""
 
@@ -108,6 +115,8 @@ class Changes:
     candidates: list[Candidate] = field(default_factory=list)
     cv_analyses: list[CvAnalysis] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    rubrics: dict[uuid.UUID, RubricChange] = field(default_factory=dict)
+    """The last new rubric of every question the batch changes (applied after `questions`)."""
     interviews: dict[uuid.UUID, Interview] = field(default_factory=dict)
     """Final state of every interview the batch created or changed."""
     created_interviews: set[uuid.UUID] = field(default_factory=set)
@@ -254,6 +263,7 @@ class _Planner:
             "candidate.registered": self.candidate_registered,
             "candidate.cv_analyzed": self.cv_analyzed,
             "question.created": self.question_created,
+            "question.rubric_changed": self.rubric_changed,
             "interview.created": self.interview_created,
             "interview.status_changed": self.status_changed,
             "answer.submitted": self.answer_submitted,
@@ -329,6 +339,13 @@ class _Planner:
         if (reason := self.claim(Kind.QUESTION, event.question_id)) is not None:
             return reason
         self.changes.questions.append(trusted(Question, question_fields(event)))
+        return None
+
+    def rubric_changed(self, event: ev.QuestionRubricChanged) -> str | None:
+        # Same key as question.created, so on any replay the question exists by now.
+        if not self.exists(Kind.QUESTION, event.question_id):
+            return "question_not_found"
+        self.changes.rubrics[event.question_id] = RubricChange(event.rubric, utc(event.occurred_at))
         return None
 
     def interview_created(self, event: ev.InterviewCreated) -> str | None:

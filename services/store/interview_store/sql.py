@@ -85,6 +85,10 @@ FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::ti
 WHERE i.id = u.id
 """
 
+UPDATE_RUBRIC = """
+UPDATE questions SET rubric = $2::jsonb, rubric_version = $3, updated_at = $4 WHERE id = $1
+"""
+
 UPSERT_REPORT = """
 INSERT INTO interview_reports
     (interview_id, overall_score, skills, strengths, weaknesses, rubric_versions, created_at)

@@ -36,6 +36,7 @@ from interview_shared.events import (
     Lineage,
     OutcomeRecorded,
     QuestionCreated,
+    QuestionRubricChanged,
     QuestionSnapshot,
     SkillScore,
     decode_event,
@@ -53,6 +54,7 @@ SAMPLES: list[EventEnvelope] = [
     QuestionCreated(
         question_id=QUESTION, text="Q?", skills=("sql",), tags=("db",), key_points=("a", "b")
     ),
+    QuestionRubricChanged(question_id=QUESTION, rubric=Rubric(version="v2")),
     InterviewCreated(
         interview_id=INTERVIEW, candidate_id=CANDIDATE, title="T", question_ids=(QUESTION,)
     ),
@@ -130,6 +132,7 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID | str] = {
     CandidateRegistered: hashlib.sha256(b"ada@example.com").hexdigest(),
     CvAnalyzed: CANDIDATE,
     QuestionCreated: QUESTION,
+    QuestionRubricChanged: QUESTION,
     InterviewCreated: INTERVIEW,
     InterviewStatusChanged: INTERVIEW,
     AnswerSubmitted: INTERVIEW,

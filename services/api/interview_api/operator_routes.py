@@ -1,0 +1,36 @@
+"""Routes that operate on the log's history: rubric changes (and, with them, re-scoring)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Response
+from interview_shared.read_models import Question
+
+from interview_api.access import AdminDep
+from interview_api.routes import ERRORS, CommandsDep, CorrelationDep, ReadDep, _created
+from interview_api.schemas import Accepted, RubricIn
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+@router.put(
+    "/questions/{question_id}/rubric", response_model=Question | Accepted, tags=["questions"]
+)
+async def change_rubric(
+    question_id: uuid.UUID,
+    body: RubricIn,
+    commands: CommandsDep,
+    read: ReadDep,
+    cid: CorrelationDep,
+    response: Response,
+    _admin: AdminDep,
+) -> Any:
+    """Replace the question's rubric with a new version; new answers are judged with it, and a
+    replay re-scores old ones (their current evaluation follows once re-scored)."""
+    written = await commands.change_rubric(question_id, body, cid)
+    if written.applied:  # the question as the store now has it: a read the client asked for
+        written = replace(written, resource=await read.get_question(question_id))
+    return _created(written, response, status=200)
