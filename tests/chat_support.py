@@ -10,7 +10,7 @@ from interview_chat.context import ContextLoader
 from interview_chat.interviewer import Interviewer, OfflineInterviewer
 from interview_chat.responder import Responder
 from interview_chat.state import SessionBook
-from interview_shared.domain import InterviewStatus
+from interview_shared.domain import InterviewStatus, Rubric
 from interview_shared.events import (
     CandidateRegistered,
     ChatMessagePosted,
@@ -36,12 +36,14 @@ QUESTIONS = (
         " section.",
         key_points=("mutual exclusion", "one thread at a time"),
         skills=("concurrency",),
+        rubric=Rubric(),
     ),
     QuestionCreated(
         question_id=uuid.uuid4(),
         text="How does a B-tree index work?",
         reference_answer="A balanced tree of sorted keys in pages; lookups walk from the root.",
         skills=("databases",),
+        rubric=Rubric(),
     ),
 )
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from interview_shared import topics
 from interview_shared.domain import (
@@ -77,10 +77,16 @@ class CvAnalyzed(EventEnvelope):
 
 
 class QuestionCreated(EventEnvelope):
-    """A question, with its reference material and rubric, was added to the bank."""
+    """A question, with its reference material and rubric, was added to the bank.
+
+    Version 2 makes `rubric` required: rubrics now change, so the one a question starts with is
+    stated in the log instead of implied by whatever `Rubric()` defaults to in the reading code.
+    Version 1 events without one are read through `question_created_v1_to_v2`.
+    """
 
     topic: ClassVar[topics.Topic] = topics.QUESTIONS
     type: Literal["question.created"] = "question.created"
+    version: int = 2
     question_id: uuid.UUID
     text: str
     question_type: QuestionType = QuestionType.GENERAL
@@ -89,7 +95,7 @@ class QuestionCreated(EventEnvelope):
     tags: tuple[str, ...] = ()
     reference_answer: str = ""
     key_points: tuple[str, ...] = ()
-    rubric: Rubric = Rubric()
+    rubric: Rubric
 
 
 class QuestionRubricChanged(EventEnvelope):
@@ -401,7 +407,26 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 # (type, version) -> function turning that version's payload into the next version's.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+# The rubric a version-1 question.created without one was read with: spelled out here, not
+# taken from `Rubric()`, so changing the default later cannot re-grade last year's questions.
+V1_DEFAULT_RUBRIC: dict[str, Any] = {
+    "version": "v1",
+    "criteria": [
+        {"name": "correctness", "description": "Agrees with the reference answer", "weight": 0.6},
+        {"name": "completeness", "description": "Covers the key points", "weight": 0.4},
+    ],
+}
+
+
+def question_created_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """question.created v1 -> v2: a missing rubric is the v1 default, stated."""
+    return {"rubric": V1_DEFAULT_RUBRIC, **payload, "version": 2}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("question.created", 1): question_created_v1_to_v2,
+}
 
 
 def upcast(payload: dict[str, Any]) -> dict[str, Any]:
@@ -412,10 +437,33 @@ def upcast(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_event(raw: bytes | str) -> Event:
-    """Decode one Kafka message value into its event model (raises pydantic.ValidationError)."""
-    if not UPCASTERS:
-        return EVENT_ADAPTER.validate_json(raw)
-    return EVENT_ADAPTER.validate_python(upcast(json.loads(raw)))
+    """Decode one Kafka message value into its event model (raises pydantic.ValidationError).
+
+    Current-version events take the fast path (one validate_json); only a payload that fails it,
+    or that decodes at a version with an upcaster, is parsed again and upcast first.
+    """
+    try:
+        event = EVENT_ADAPTER.validate_json(raw)
+    except ValidationError:
+        payload = _json_object(raw)
+        if payload is None or _upcaster_of(payload) is None:
+            raise
+        return EVENT_ADAPTER.validate_python(upcast(payload))
+    if (event.type, event.version) in UPCASTERS:
+        return EVENT_ADAPTER.validate_python(upcast(json.loads(raw)))
+    return event
+
+
+def _json_object(raw: bytes | str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _upcaster_of(payload: dict[str, Any]) -> Upcaster | None:
+    return UPCASTERS.get((payload.get("type", ""), payload.get("version", 1)))
 
 
 def encode_event(event: EventEnvelope) -> bytes:

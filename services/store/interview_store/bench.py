@@ -30,7 +30,7 @@ from pathlib import Path
 
 import asyncpg
 from interview_shared import events as ev
-from interview_shared.domain import Difficulty, InterviewStatus
+from interview_shared.domain import Difficulty, InterviewStatus, Rubric
 
 from interview_store import sql
 from interview_store.memory import MemoryStore
@@ -58,7 +58,7 @@ def generate(interviews: int, seed: int = 1) -> tuple[list[ev.Event], list[ev.Ev
         ev.QuestionCreated(question_id=uuid.UUID(int=rng.getrandbits(128)), text=f"q{n}?",
                            difficulty=rng.choice(list(Difficulty)),
                            skills=tuple(rng.sample(SKILLS, 2)), tags=(rng.choice(SKILLS),),
-                           occurred_at=next(at))
+                           rubric=Rubric(), occurred_at=next(at))
         for n in range(interviews // 5)
     ]  # fmt: skip
     created = [

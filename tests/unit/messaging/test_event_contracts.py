@@ -14,6 +14,7 @@ from interview_shared import topics
 from interview_shared.domain import ChatRole, InterviewStatus, Rubric, can_transition
 from interview_shared.events import (
     UPCASTERS,
+    V1_DEFAULT_RUBRIC,
     AnswerAudioSubmitted,
     AnswerEvaluated,
     AnswerSubmitted,
@@ -52,7 +53,12 @@ SAMPLES: list[EventEnvelope] = [
     CandidateRegistered(candidate_id=CANDIDATE, name="Ada", email="ada@example.com", cv_path="cv"),
     CvAnalyzed(candidate_id=CANDIDATE, skills={"python": 0.9}, summary="Strong."),
     QuestionCreated(
-        question_id=QUESTION, text="Q?", skills=("sql",), tags=("db",), key_points=("a", "b")
+        question_id=QUESTION,
+        text="Q?",
+        skills=("sql",),
+        tags=("db",),
+        key_points=("a", "b"),
+        rubric=Rubric(version="r1"),
     ),
     QuestionRubricChanged(question_id=QUESTION, rubric=Rubric(version="v2")),
     InterviewCreated(
@@ -240,9 +246,38 @@ def test_registered_upcasters_bring_an_old_version_up_to_date(
     assert isinstance(decoded, QuestionCreated)
     assert decoded.text == "What is a mutex?"
     assert decoded.skills == ("concurrency",)
-    assert decoded.version == 1
+    assert decoded.version == 2  # and on through the real v1 -> v2 upcaster
+    assert decoded.rubric == Rubric()
     # current-version events are untouched while upcasters are registered
     assert [decode_event(encode_event(s)) for s in SAMPLES] == SAMPLES
+
+
+def test_a_version_1_question_without_a_rubric_reads_with_the_v1_default() -> None:
+    v1 = {"type": "question.created", "version": 1, "question_id": str(QUESTION), "text": "Q?"}
+
+    decoded = decode_event(json.dumps(v1))
+
+    assert isinstance(decoded, QuestionCreated)
+    assert decoded.version == 2
+    assert decoded.rubric == Rubric.model_validate(V1_DEFAULT_RUBRIC) == Rubric()
+
+
+def test_a_version_1_question_with_a_rubric_keeps_it() -> None:
+    rubric = {"version": "r5", "criteria": [{"name": "depth", "weight": 1.0}]}
+    v1 = {"type": "question.created", "version": 1, "question_id": str(QUESTION), "text": "Q?",
+          "rubric": rubric}  # fmt: skip
+
+    decoded = decode_event(json.dumps(v1).encode())
+
+    assert isinstance(decoded, QuestionCreated)
+    assert (decoded.version, decoded.rubric.version) == (2, "r5")
+
+
+def test_a_version_2_question_must_state_its_rubric() -> None:
+    v2 = {"type": "question.created", "version": 2, "question_id": str(QUESTION), "text": "Q?"}
+
+    with pytest.raises(ValidationError):
+        decode_event(json.dumps(v2))
 
 
 def test_without_an_upcaster_an_old_incompatible_payload_is_refused() -> None:
