@@ -12,20 +12,14 @@ relative to the repository root (and to the working directory).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
-from faststream.kafka import KafkaBroker
-from interview_shared.domain import Rubric
-from interview_shared.messaging import EventPublisher
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interview_evaluator.agreement import (
@@ -43,9 +37,8 @@ from interview_evaluator.judge_report import (
     run_bench,
     semantic_calibration_code,
 )
-from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.offline_scorer import DEFAULT_CALIBRATION, OfflineScorer
-from interview_evaluator.replay import ReplayFilter, ReplaySummary, replay, submitted_answers
+from interview_evaluator.rescore_cli import rescore
 from interview_evaluator.scoring import Outcome, ScoringRequest
 from interview_evaluator.semantic_scorer import offline_scorer
 from interview_evaluator.settings import EvaluatorSettings
@@ -198,76 +191,7 @@ def score(
             out.write(json.dumps(_output_row(item, scorer), ensure_ascii=False) + "\n")
 
 
-@app.command()
-def rescore(
-    rubric_path: Annotated[
-        Path | None, typer.Option("--rubric", help="Rubric JSON ({version, criteria[]}) to apply.")
-    ] = None,
-    since: Annotated[
-        datetime | None, typer.Option(help="Answers submitted at or after this.")
-    ] = None,
-    until: Annotated[datetime | None, typer.Option(help="Answers submitted before this.")] = None,
-    interview: Annotated[
-        list[uuid.UUID] | None, typer.Option(help="Only these interviews (repeatable).")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Score and report; publish nothing.")] = False,
-    out: Annotated[Path | None, typer.Option(help="Also write each verdict as JSONL here.")] = None,
-) -> None:
-    """Re-score answers from the Kafka log with a new rubric or scorer; verdicts are appended to
-    each answer's history. The scorer follows the environment (OPENAI_API_KEY: LLM judge)."""
-    rubric = _load_rubric(rubric_path) if rubric_path else None
-    summary = asyncio.run(
-        _rescore(
-            rubric,
-            ReplayFilter(
-                since=_aware(since), until=_aware(until), interview_ids=frozenset(interview or ())
-            ),
-            dry_run=dry_run,
-            out=out,
-        )
-    )
-    verb = "would publish" if dry_run else "published"
-    typer.echo(
-        f"replay {summary.replay_id}: scanned {summary.scanned} answers, {verb} "
-        f"{summary.rescored} verdicts ({summary.unscorable} unscorable), "
-        f"mean score {summary.mean_score}"
-    )
-
-
-def _load_rubric(path: Path) -> Rubric:
-    try:
-        return Rubric.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError) as error:
-        _fail(f"{path}: not a rubric: {error}")
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # A time given without a zone means UTC, the zone every event timestamp is in.
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
-async def _rescore(
-    rubric: Rubric | None, selection: ReplayFilter, *, dry_run: bool, out: Path | None
-) -> ReplaySummary:
-    settings = EvaluatorSettings()
-    judge = build_judge(settings)
-    scorer = judge or offline_scorer(settings.offline_scorer)
-    sink = out.open("w", encoding="utf-8") if out else None
-    try:
-        async with KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True) as broker:
-            return await replay(
-                submitted_answers(settings.kafka_bootstrap_servers, since=selection.since),
-                scorer=scorer,
-                rubric=rubric,
-                selection=selection,
-                publisher=None if dry_run else EventPublisher(broker),
-                on_verdict=lambda v: sink.write(v.model_dump_json() + "\n") if sink else None,
-            )
-    finally:
-        if sink:
-            sink.close()
-        if judge is not None:
-            await judge.aclose()
+app.command()(rescore)
 
 
 if __name__ == "__main__":

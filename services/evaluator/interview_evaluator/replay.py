@@ -1,76 +1,42 @@
-"""Re-scoring from Kafka's log: answers already given, judged again with a new rubric or scorer.
+"""Reading Kafka's log for a replay: answers already given, to be judged again.
 
 The answers topic holds every `answer.submitted` with the question snapshot it was judged
 against, so a replay needs nothing but the log. Each new verdict is an ordinary
-`answer.evaluated` whose lineage names the rubric version, scorer and a replay id; the replay id
-is part of the evaluation id (see `ids`), so a deliberate re-score appends to the answer's history
-in the store even under an unchanged rubric version, and nothing is overwritten.
+`answer.evaluated` whose lineage names the rubric version, scorer and a replay id; the store
+appends it to the answer's history, nothing is overwritten. `replay_run` decides what to judge.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator
 from datetime import datetime
-from statistics import fmean
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from interview_shared import topics
 from interview_shared.domain import Rubric
-from interview_shared.events import AnswerEvaluated, AnswerSubmitted, decode_event
-from interview_shared.messaging import EventPublisher
+from interview_shared.events import AnswerSubmitted, Event, decode_event
 from pydantic import ValidationError
-
-from interview_evaluator.evaluation import evaluated_event, scoring_request
-from interview_evaluator.scoring import Scorer
-
-
-@dataclass(frozen=True)
-class ReplayFilter:
-    """Which answers to re-score: a submission time window and optionally some interviews."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    interview_ids: frozenset[uuid.UUID] = frozenset()
-
-    def matches(self, event: AnswerSubmitted) -> bool:
-        """Whether `event` is in the window and, if interviews are named, in one of them."""
-        if self.since is not None and event.occurred_at < self.since:
-            return False
-        if self.until is not None and event.occurred_at >= self.until:
-            return False
-        return not self.interview_ids or event.interview_id in self.interview_ids
-
-
-@dataclass
-class ReplaySummary:
-    """What a replay did."""
-
-    replay_id: str
-    scanned: int = 0
-    rescored: int = 0
-    unscorable: int = 0
-    scores: list[float] = field(default_factory=list)
-
-    @property
-    def mean_score(self) -> float | None:
-        """Mean of the new scores (unscorable answers excluded)."""
-        return round(fmean(self.scores), 2) if self.scores else None
 
 
 async def submitted_answers(
     bootstrap: str, *, since: datetime | None = None
-) -> AsyncIterator[AnswerSubmitted]:
+) -> AsyncGenerator[AnswerSubmitted]:
     """Every `answer.submitted` in the log from `since` (or the beginning) up to the end as it
     was when the replay started; reads with no consumer group, so no service is disturbed."""
+    async for event in log_events(bootstrap, topics.ANSWERS, since=since):
+        if isinstance(event, AnswerSubmitted):
+            yield event
+
+
+async def log_events(
+    bootstrap: str, topic: topics.Topic, *, since: datetime | None = None
+) -> AsyncGenerator[Event]:
+    """Every decodable event on `topic` from `since` (or the beginning) up to its end offsets at
+    the start: assigned partitions and start offsets found by time, never a consumer group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topics.ANSWERS.name, p) for p in range(topics.ANSWERS.partitions)
-        ]
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await _seek_to_start(consumer, partitions, since)
@@ -114,12 +80,28 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
     return False
 
 
-def _decode(value: bytes | None) -> AnswerSubmitted | None:
+def _decode(value: bytes | None) -> Event | None:
     try:
-        event = decode_event(value or b"")
+        return decode_event(value or b"")
     except ValidationError:
         return None  # poison messages were dead-lettered when first consumed
-    return event if isinstance(event, AnswerSubmitted) else None
+
+
+async def log_size(bootstrap: str, topic: topics.Topic, *, since: datetime | None = None) -> int:
+    """How many records `log_events` would read (for a progress bar's total and ETA)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await _seek_to_start(consumer, partitions, since)
+        total = 0
+        for tp in partitions:
+            total += ends[tp] - await consumer.position(tp)
+        return total
+    finally:
+        await consumer.stop()
 
 
 def with_rubric(event: AnswerSubmitted, rubric: Rubric | None) -> AnswerSubmitted:
@@ -129,35 +111,3 @@ def with_rubric(event: AnswerSubmitted, rubric: Rubric | None) -> AnswerSubmitte
     return event.model_copy(
         update={"question": event.question.model_copy(update={"rubric": rubric})}
     )
-
-
-async def replay(
-    answers: AsyncIterator[AnswerSubmitted],
-    *,
-    scorer: Scorer,
-    rubric: Rubric | None,
-    selection: ReplayFilter,
-    publisher: EventPublisher | None,
-    on_verdict: Callable[[AnswerEvaluated], Any] = lambda _: None,
-) -> ReplaySummary:
-    """Re-score every selected answer; publish each verdict unless `publisher` is None (dry run)."""
-    summary = ReplaySummary(replay_id=str(uuid.uuid4()))
-    async for submitted in answers:
-        summary.scanned += 1
-        if not selection.matches(submitted):
-            continue
-        event = with_rubric(submitted, rubric)
-        result = await scorer.score(scoring_request(event))
-        result = result.model_copy(
-            update={"parameters": {**result.parameters, "replay_id": summary.replay_id}}
-        )
-        verdict = evaluated_event(event, result, replay_id=summary.replay_id)
-        if publisher is not None:
-            await publisher.publish(verdict)
-        on_verdict(verdict)
-        summary.rescored += 1
-        if verdict.score is None:
-            summary.unscorable += 1
-        else:
-            summary.scores.append(verdict.score)
-    return summary
