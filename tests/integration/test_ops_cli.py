@@ -74,7 +74,7 @@ async def test_topics_show_their_policies_from_the_broker(kafka_bootstrap: str) 
     answers = next(r for r in rows if r[0] == topics.ANSWERS.name)
     assert answers[1] == str(topics.ANSWERS.partitions)
     assert answers[3] == "delete"
-    assert answers[4] == "7 d"  # the broker's default retention.ms, as read back
+    assert answers[4] == "forever"  # the catalogue's retention.ms=-1, as read back
     assert "answer.submitted" in answers[6]
 
 
