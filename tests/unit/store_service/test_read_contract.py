@@ -47,7 +47,10 @@ IDS = {name: uuid.uuid4() for name in ("candidate", "question", "interview", "an
 def seed() -> list[Event]:
     """One of everything the read side serves."""
     question = QuestionCreated(
-        question_id=IDS["question"], text="What is a mutex?", skills=("concurrency",)
+        question_id=IDS["question"],
+        text="What is a mutex?",
+        skills=("concurrency",),
+        rubric=Rubric(),
     )
     answer = AnswerSubmitted(
         answer_id=IDS["answer"],
