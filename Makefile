@@ -66,7 +66,7 @@ score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scor
 	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }
 	@$(UV) run --frozen python -m interview_evaluator.cli score "$(IN)" "$(OUT)"
 
-rescore: setup ## Re-score answers from the Kafka log: make rescore ARGS="--rubric r.json --since 2026-10-01"
+rescore: setup ## Re-score answers from the Kafka log: make rescore ARGS="--since 2026-10-01 --max-cost-usd 5"
 	@$(UV) run --frozen python -m interview_evaluator.cli rescore $(ARGS)
 
 ops: setup ## Operations CLI: make ops ARGS="topics" (or groups, dead-letters count|inspect)
