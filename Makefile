@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench bench-store bench-judge \
-        bench-evaluator bench-chat score rescore ops kafka compose-up compose-down clean
+        bench-evaluator bench-chat bench-replay score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ bench-evaluator: setup ## Evaluator service throughput vs a raw aiokafka relay
 bench-chat: setup ## Interviewer time to first token: gateway + Kafka vs the model directly
 	@deploy/scripts/bootstrap.sh --test
 	@$(UV) run --frozen python services/chat/bench/ttft.py
+
+bench-replay: setup ## Replay rate vs the live drain, and live p99 during a replay (docs/replay.md)
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen python -m interview_evaluator.bench_replay
 
 score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scores.jsonl
 	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }

@@ -11,6 +11,7 @@ row in the store.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
@@ -202,6 +203,9 @@ class _Step:
             context.judged.add(key)
             progress.evaluated += 1
             progress.cost_usd += verdict.usage.cost_usd
+            # Scoring is CPU work on the evaluator's event loop: let the live consumer's
+            # pending work run between two replayed answers, so live latency holds.
+            await asyncio.sleep(0)
         return True
 
 
