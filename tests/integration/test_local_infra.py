@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -14,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from interview_localinfra import LocalKafka, LocalPostgres, TopicMismatchError, ensure_topics
 from interview_localinfra.containers import kafka_env_name
-from interview_localinfra.topic_configs import describe_topic_configs
+from interview_localinfra.topic_configs import TopicConfigError, describe_topic_configs
 from interview_shared.topics import (
     ALL_TOPICS,
     COMPACTED,
@@ -132,12 +134,21 @@ async def test_catalogue_retention_is_what_the_broker_reports(
     assert configs[OUTCOMES.name]["retention.ms"] == str(24 * 60 * 60 * 1000)
 
 
+async def _configs_once_known(admin: AIOKafkaAdminClient, name: str) -> dict[str, dict[str, str]]:
+    """A new topic's configs; the broker answers UNKNOWN_TOPIC until its metadata caught up."""
+    for _ in range(100):
+        with contextlib.suppress(TopicConfigError):
+            return await describe_topic_configs(admin, [name])
+        await asyncio.sleep(0.1)
+    return await describe_topic_configs(admin, [name])
+
+
 @pytest.mark.kafka
 async def test_ensure_topics_fixes_the_retention_of_an_existing_topic(
     kafka_bootstrap: str, admin: AIOKafkaAdminClient, scratch_topic: str
 ) -> None:
     await admin.create_topics([NewTopic(scratch_topic, 2, 1)])  # the broker's 7-day default
-    before = await describe_topic_configs(admin, [scratch_topic])
+    before = await _configs_once_known(admin, scratch_topic)
     assert before[scratch_topic]["retention.ms"] == "604800000"
     topic = Topic(scratch_topic, PartitionKey.CANDIDATE_ID, partitions=2, retention=COMPACTED)
     assert await ensure_topics(kafka_bootstrap, [topic]) == []
