@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import httpx
 from interview_localinfra._process import (
     MissingToolError,
     ServiceStartError,
+    free_port,
     orphan_guard,
     terminate,
 )
@@ -55,6 +56,18 @@ SERVICES = (
     Service("chat", "interview_chat.main", "CHAT_PORT", 8083),
     Service("api", "interview_api.main", "PORT", 8080),
 )
+
+
+def local_service_env(
+    extra: Mapping[str, str] | None = None, *, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """This process's environment for a `ServiceGroup` on this machine (tests, benchmarks):
+    without the variables starting with `drop`, the four services on free loopback ports with
+    quiet logs, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not (drop and k.startswith(drop))}
+    env |= {service.port_env: str(free_port()) for service in SERVICES}
+    env |= {"HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    return env | dict(extra or {})
 
 
 def say(message: str) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from interview_localinfra import create_database, drop_database
-from interview_localinfra._process import free_port
-from interview_localinfra.system import ServiceGroup
+from interview_localinfra.system import ServiceGroup, local_service_env
 
 
 @pytest.fixture(scope="module", params=["memory", "postgres"])
@@ -18,20 +16,10 @@ async def system(
     request: pytest.FixtureRequest, kafka_bootstrap: str, postgres_dsn: str
 ) -> AsyncIterator[ServiceGroup]:
     """A running system whose store uses the parametrised backend."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_"))
-    }
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = local_service_env(
+        {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_"),
+    )
     database = None
     if request.param == "postgres":
         database = f"e2e_{uuid.uuid4().hex[:12]}"

@@ -3,7 +3,6 @@ OpenAI-compatible stand-in (real HTTP) started by the test."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -11,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fake_openai import FakeOpenAIServer, Reply, streamed
-from interview_localinfra._process import free_port
-from interview_localinfra.system import ServiceGroup
+from interview_localinfra.system import ServiceGroup, local_service_env
 from support import eventually
 from test_interview_flow import create, move, sse_events
 
@@ -47,25 +45,20 @@ def model() -> Iterator[FakeOpenAIServer]:
 async def system(
     kafka_bootstrap: str, model: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ServiceGroup]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_"))}
-    env = {k: v for k, v in env.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "CONSUMER_GROUP_PREFIX": f"e2e-chat-{uuid.uuid4().hex[:8]}",
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "INTERVIEWER_BASE_URL": model.url,
-        "INTERVIEWER_API_KEY": "sk-test-interviewer",
-        "INTERVIEWER_MODEL": "interviewer-stand-in",
-        "INTERVIEWER_TIMEOUT_S": "2",
-        "TRANSCRIPTION_BASE_URL": model.url,
-        "TRANSCRIPTION_API_KEY": "sk-test-transcription",
-        "BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
-    }
+    env = local_service_env(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "CONSUMER_GROUP_PREFIX": f"e2e-chat-{uuid.uuid4().hex[:8]}",
+            "INTERVIEWER_BASE_URL": model.url,
+            "INTERVIEWER_API_KEY": "sk-test-interviewer",
+            "INTERVIEWER_MODEL": "interviewer-stand-in",
+            "INTERVIEWER_TIMEOUT_S": "2",
+            "TRANSCRIPTION_BASE_URL": model.url,
+            "TRANSCRIPTION_API_KEY": "sk-test-transcription",
+            "BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
+        },
+        drop=("OPENAI_", "INTERVIEWER_", "DATABASE_URL", "POSTGRES_"),
+    )
     async with ServiceGroup(env) as group:
         yield group
 

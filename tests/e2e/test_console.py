@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from interview_localinfra._process import free_port
-from interview_localinfra.system import ServiceGroup
+from interview_localinfra.system import ServiceGroup, local_service_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 CHROMIUM = shutil.which("chromium")
@@ -25,18 +24,13 @@ ANSWER = (
 
 @pytest.fixture(scope="module")
 async def gateway(kafka_bootstrap: str) -> AsyncIterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_"))}
-    env = {k: v for k, v in env.items() if not k.startswith(("DATABASE_URL", "POSTGRES_"))}
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "CONSUMER_GROUP_PREFIX": f"e2e-console-{uuid.uuid4().hex[:8]}",
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = local_service_env(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "CONSUMER_GROUP_PREFIX": f"e2e-console-{uuid.uuid4().hex[:8]}",
+        },
+        drop=("OPENAI_", "INTERVIEWER_", "DATABASE_URL", "POSTGRES_"),
+    )
     async with ServiceGroup(env):
         yield f"http://127.0.0.1:{env['PORT']}"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from interview_localinfra._process import free_port
+from interview_localinfra.system import local_service_env
 from support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -34,18 +35,8 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def run_env(tmp_path: Path) -> dict[str, str]:
     """The environment of a user's shell: no broker given, free ports, a private Kafka dir."""
-    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS"}}
-    env |= {
-        "KAFKA_PORT": str(free_port()),
-        "LOCAL_KAFKA_DIR": str(tmp_path / "kafka"),
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
-    return env
+    own_kafka = {"KAFKA_PORT": str(free_port()), "LOCAL_KAFKA_DIR": str(tmp_path / "kafka")}
+    return local_service_env(own_kafka, drop=("KAFKA_BOOTSTRAP_SERVERS",))
 
 
 async def test_make_run_starts_everything_and_ctrl_c_stops_everything(

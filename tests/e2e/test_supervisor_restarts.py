@@ -15,6 +15,7 @@ import httpx
 import pytest
 from flows import score_an_answer
 from interview_localinfra._process import free_port
+from interview_localinfra.system import local_service_env
 from support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -60,20 +61,10 @@ async def supervisor_with_kafka(tmp_path: Path) -> AsyncIterator[Supervised]:
 
 async def _supervised(tmp_path: Path, kafka_env: dict[str, str]) -> AsyncIterator[Supervised]:
     # No model key (the offline scorer) and the memory store, as on a fresh checkout.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "KAFKA_"))
-    }
-    env |= kafka_env | {
-        "CONSUMER_GROUP_PREFIX": f"restart-{uuid.uuid4().hex[:8]}",
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = local_service_env(
+        kafka_env | {"CONSUMER_GROUP_PREFIX": f"restart-{uuid.uuid4().hex[:8]}"},
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "KAFKA_"),
+    )
     log_path = tmp_path / "make-run.log"
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(

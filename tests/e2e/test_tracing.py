@@ -4,7 +4,6 @@ to a stand-in collector (a tiny HTTP server in this test that decodes the protob
 from __future__ import annotations
 
 import gzip
-import os
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from flows import score_an_answer
 from interview_localinfra._process import free_port
-from interview_localinfra.system import ServiceGroup
+from interview_localinfra.system import ServiceGroup, local_service_env
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -96,23 +95,15 @@ async def traced_system(
     kafka_bootstrap: str, collector: tuple[Collector, int]
 ) -> AsyncIterator[ServiceGroup]:
     """The four services with tracing on, exporting every 100 ms."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "OTEL_"))
-    }
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "CONSUMER_GROUP_PREFIX": f"traced-{uuid.uuid4().hex[:8]}",
-        "PORT": str(free_port()),
-        "STORE_PORT": str(free_port()),
-        "EVALUATOR_PORT": str(free_port()),
-        "CHAT_PORT": str(free_port()),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector[1]}",
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-    }
+    env = local_service_env(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "CONSUMER_GROUP_PREFIX": f"traced-{uuid.uuid4().hex[:8]}",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector[1]}",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "OTEL_"),
+    )
     async with ServiceGroup(env) as group:
         yield group
 
