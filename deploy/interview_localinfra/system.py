@@ -14,12 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from interview_localinfra._process import (
     MissingToolError,
@@ -29,6 +26,7 @@ from interview_localinfra._process import (
     terminate,
 )
 from interview_localinfra.kafka import LocalKafka
+from interview_localinfra.readiness import ServiceNotReady, wait_ready
 from interview_localinfra.supervisor import Child, RestartPolicy, supervise
 from interview_localinfra.topics import ensure_topics
 
@@ -48,6 +46,8 @@ class Service:
         """The port this service will listen on."""
         return int(env.get(self.port_env, self.default_port))
 
+
+START_RETRY_DELAY_S = 1.0
 
 # Start order: the store first (the others read it), the gateway last; stop in reverse.
 SERVICES = (
@@ -100,18 +100,7 @@ async def wait_healthy(
 ) -> None:
     """Return once the service's `/health/ready` answers 200; raise if it exits or times out."""
     url = f"http://127.0.0.1:{service.port(env)}/health/ready"
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ServiceStartError(f"{service.name} exited with code {proc.returncode}")
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.25)
-    raise ServiceStartError(f"{service.name} not ready after {timeout_s:.0f}s ({url})")
+    await wait_ready(service.name, url, proc, timeout_s=timeout_s)
 
 
 class ServiceGroup:
@@ -121,24 +110,48 @@ class ServiceGroup:
     """
 
     def __init__(
-        self, env: dict[str, str], *, ready_timeout_s: float = 90.0, log_dir: Path | None = None
+        self,
+        env: dict[str, str],
+        *,
+        ready_timeout_s: float | None = None,
+        start_attempts: int | None = None,
+        log_dir: Path | None = None,
+        services: Sequence[Service] = SERVICES,
     ) -> None:
-        """`log_dir`: write each service's output to `<log_dir>/<name>.log` (benchmarks)."""
+        """`log_dir`: write each service's output to `<log_dir>/<name>.log` (benchmarks).
+        A service that exits during start-up, or is not ready within `ready_timeout_s`
+        (`SUPERVISOR_READY_TIMEOUT_S`, 90; then it is stopped), is started again, up to
+        `start_attempts` (`SUPERVISOR_START_ATTEMPTS`, 5) starts in all."""
         self.env = dict(env)
         self.env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(self.env)}")
         chat = next(service for service in SERVICES if service.name == "chat")
         self.env.setdefault("CHAT_URL", f"http://127.0.0.1:{chat.port(self.env)}")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._ready_timeout_s = ready_timeout_s
+        self._ready_timeout_s = ready_timeout_s or float(
+            self.env.get("SUPERVISOR_READY_TIMEOUT_S", 90)
+        )
+        self._start_attempts = start_attempts or int(self.env.get("SUPERVISOR_START_ATTEMPTS", 5))
         self._log_dir = log_dir
+        self._services = tuple(services)
 
     async def start(self, on_ready: Callable[[Service], None] = lambda _: None) -> None:
         """Start each service and wait until its readiness probe answers 200."""
-        for service in SERVICES:
-            self.procs[service.name] = spawn_service(service, self.env, self._log_dir)
-            await wait_healthy(
-                service, self.env, self.procs[service.name], timeout_s=self._ready_timeout_s
-            )
+        for service in self._services:
+            for attempt in range(1, self._start_attempts + 1):
+                try:
+                    await self.respawn(service.name)
+                    break
+                except ServiceStartError as exc:
+                    # Exited (e.g. Kafka unreachable for a moment) or hung: start it again after
+                    # a back-off, as an orchestrator would; a bad setting still fails in seconds.
+                    if attempt == self._start_attempts:
+                        raise
+                    delay = START_RETRY_DELAY_S * 2 ** (attempt - 1)
+                    say(
+                        f"{exc}; starting it again in {delay:.0f}s ({attempt + 1} of "
+                        f"{self._start_attempts})"
+                    )
+                    await asyncio.sleep(delay)
             on_ready(service)
 
     async def restart(self, name: str, grace_s: float = 20.0) -> None:
@@ -147,10 +160,17 @@ class ServiceGroup:
         await self.respawn(name)
 
     async def respawn(self, name: str) -> None:
-        """Start a service whose process has exited and wait until it is ready."""
-        service = next(s for s in SERVICES if s.name == name)
-        self.procs[name] = spawn_service(service, self.env, self._log_dir)
-        await wait_healthy(service, self.env, self.procs[name], timeout_s=self._ready_timeout_s)
+        """Start a service whose process has exited and wait until it is ready.
+
+        One that never gets ready is stopped before the error propagates: a hung process would
+        otherwise look alive to the supervisor forever, and hold its port."""
+        service = next(s for s in self._services if s.name == name)
+        self.procs[name] = proc = spawn_service(service, self.env, self._log_dir)
+        try:
+            await wait_healthy(service, self.env, proc, timeout_s=self._ready_timeout_s)
+        except ServiceNotReady:
+            await terminate(proc, signal.SIGTERM, grace_s=5)
+            raise
 
     def exited(self) -> str | None:
         """The name of a service that has exited, if any."""
@@ -201,16 +221,29 @@ class _KafkaChild:
         await self.kafka.start()  # same ports and data dir: topics and offsets survive
 
 
-async def _supervise_all(children: list[Child], env: dict[str, str], stop: asyncio.Event) -> bool:
-    """Supervise every child until `stop`; False if one of them gave up (a crash loop)."""
-    policy = RestartPolicy.from_env(env)
-    tasks = [asyncio.create_task(supervise(c, policy=policy, stop=stop, say=say)) for c in children]
-    try:
-        return all(await asyncio.gather(*tasks))
-    finally:
-        for task in tasks:
-            task.cancel()  # a restart in progress; the new process is stopped with the rest
-        await asyncio.gather(*tasks, return_exceptions=True)
+class _Supervision:
+    """One supervising task per child, each started as soon as its child is up: a broker that
+    dies while the services start is restarted too, not only once everything is ready."""
+
+    def __init__(self, env: dict[str, str], stop: asyncio.Event) -> None:
+        self._policy = RestartPolicy.from_env(env)
+        self._stop = stop
+        self._tasks: list[asyncio.Task[bool]] = []
+
+    def watch(self, child: Child) -> None:
+        """Restart `child` whenever it dies from now on."""
+        task = supervise(child, policy=self._policy, stop=self._stop, say=say)
+        self._tasks.append(asyncio.create_task(task))
+
+    async def until_stopped(self) -> bool:
+        """Wait for `stop`; False if a child gave up (a crash loop)."""
+        return all(await asyncio.gather(*self._tasks))
+
+    async def cancel(self) -> None:
+        """Cancel a restart in progress; the new process is stopped with the rest."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 async def run() -> int:
@@ -220,6 +253,7 @@ async def run() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     env = dict(os.environ)
+    supervision = _Supervision(env, stop)
     kafka: LocalKafka | None = None
     group: ServiceGroup | None = None
     try:
@@ -232,20 +266,21 @@ async def run() -> int:
             await kafka.start()
             env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
             say(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.startup_seconds:.1f}s")
+            supervision.watch(_KafkaChild(kafka))
         created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         say(f"topics ready ({len(created)} created)")
         group = ServiceGroup(env)
         await group.start(lambda s: say(f"{s.name} ready on port {s.port(group.env)}"))
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
         say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
-        children: list[Child] = [_ServiceChild(group, s.name) for s in SERVICES]
-        if kafka is not None:
-            children.insert(0, _KafkaChild(kafka))
-        return 0 if await _supervise_all(children, env, stop) else 1
+        for service in SERVICES:
+            supervision.watch(_ServiceChild(group, service.name))
+        return 0 if await supervision.until_stopped() else 1
     except (MissingToolError, ServiceStartError) as exc:
         say(str(exc))
         return 1
     finally:
+        await supervision.cancel()
         say("stopping...")
         if group is not None:
             await group.stop()
