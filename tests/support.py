@@ -30,6 +30,7 @@ from interview_shared.read_models import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
 )
 from interview_shared.topics import Topic
 from interview_store.port import Store
@@ -106,6 +107,9 @@ class StoreReadSide:
 
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         return await self.store.list_chat_messages(session_id)
+
+    async def get_replay(self, replay_id: uuid.UUID) -> Replay | None:
+        return await self.store.get_replay(replay_id)
 
 
 @asynccontextmanager

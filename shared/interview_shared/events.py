@@ -347,6 +347,56 @@ class ChatSessionClosed(EventEnvelope):
     chat_session_id: uuid.UUID
 
 
+class ReplayScope(BaseModel):
+    """Which answers a replay re-scores; empty lists mean "any"."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    since: datetime | None = None
+    until: datetime | None = None
+    interview_ids: tuple[uuid.UUID, ...] = ()
+    question_ids: tuple[uuid.UUID, ...] = ()
+    candidate_ids: tuple[uuid.UUID, ...] = ()
+
+
+class ReplayRequested(EventEnvelope):
+    """Someone asked for answers to be re-scored from the log (the evaluator runs it)."""
+
+    topic: ClassVar[topics.Topic] = topics.REPLAYS
+    type: Literal["replay.requested"] = "replay.requested"
+    replay_id: uuid.UUID
+    scope: ReplayScope
+    scorer: str | None = None
+    """The scorer to use; a replay naming one the evaluator does not run fails."""
+    model: str | None = None
+    max_evaluations: int | None = Field(default=None, ge=0)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    dry_run: bool = False
+
+
+ReplayState = Literal["running", "completed", "capped", "failed"]
+
+
+class ReplayProgressed(EventEnvelope):
+    """How far a replay has got; the last one (or `replay.finished`) is its state."""
+
+    topic: ClassVar[topics.Topic] = topics.REPLAYS
+    type: Literal["replay.progressed"] = "replay.progressed"
+    replay_id: uuid.UUID
+    status: ReplayState = "running"
+    scanned: int = Field(default=0, ge=0)
+    evaluated: int = Field(default=0, ge=0)
+    skipped: int = Field(default=0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0)
+    reason: str | None = None
+
+
+class ReplayFinished(ReplayProgressed):
+    """A replay ended: completed, capped by its budget, or failed (with a reason)."""
+
+    type: Literal["replay.finished"] = "replay.finished"  # type: ignore[assignment]
+
+
 class InterviewState(BaseModel):
     """An interview as the store holds it right after applying an event (for projections)."""
 
@@ -400,6 +450,9 @@ Event = Annotated[
     | ChatReplyCompleted
     | ChatReplyCancelled
     | ChatSessionClosed
+    | ReplayRequested
+    | ReplayProgressed
+    | ReplayFinished
     | OutcomeRecorded,
     Field(discriminator="type"),
 ]

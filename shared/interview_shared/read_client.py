@@ -34,6 +34,7 @@ from interview_shared.read_models import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
     StoreUnavailableError,
 )
 from interview_shared.read_paths import read_url
@@ -192,6 +193,9 @@ class HttpReadSide:
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         return await self._get(read_url("get_chat_session", session_id=session_id), ChatSession)
+
+    async def get_replay(self, replay_id: uuid.UUID) -> Replay | None:
+        return await self._get(read_url("get_replay", replay_id=replay_id), Replay)
 
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         path = read_url("list_chat_messages", session_id=session_id)

@@ -130,6 +130,17 @@ class ChatMessage(Record):
     created_at: datetime
 
 
+class Replay(Record):
+    """A re-scoring run and how far it has got (what GET /replays/{id} answers)."""
+
+    id: uuid.UUID
+    status: Literal["running", "completed", "capped", "failed"]
+    scanned: int
+    evaluated: int
+    skipped: int
+    cost_usd: float
+
+
 class InterviewLogEntry(Record):
     """One row of the interview log: a question, its latest answer and current score."""
 

@@ -32,6 +32,7 @@ READ_PATHS: Final[Mapping[str, str]] = MappingProxyType(
         "list_evaluations": "/evaluations",
         "get_chat_session": "/chat/sessions/{session_id}",
         "list_chat_messages": "/chat/sessions/{session_id}/messages",
+        "get_replay": "/replays/{replay_id}",
     }
 )
 

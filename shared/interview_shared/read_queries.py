@@ -29,6 +29,7 @@ from interview_shared.read_models import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
 )
 
 
@@ -124,6 +125,12 @@ class ListChatMessages(Protocol):
         ...
 
 
+class GetReplay(Protocol):
+    async def get_replay(self, replay_id: uuid.UUID) -> Replay | None:
+        """A replay's last reported progress."""
+        ...
+
+
 class ReadQueries(
     GetCandidate,
     GetCandidateByEmail,
@@ -140,6 +147,7 @@ class ReadQueries(
     ListEvaluations,
     GetChatSession,
     ListChatMessages,
+    GetReplay,
     Protocol,
 ):
     """Every query the store answers."""

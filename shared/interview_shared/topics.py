@@ -17,6 +17,7 @@ class PartitionKey(StrEnum):
     QUESTION_ID = "question_id"
     INTERVIEW_ID = "interview_id"
     CHAT_SESSION_ID = "chat_session_id"
+    REPLAY_ID = "replay_id"
     SUBJECT_KEY = "subject_key"
     """The key of the event an outcome is about, so outcomes keep their aggregate's order."""
 
@@ -92,6 +93,12 @@ CHAT_REPLIES = Topic(
     6,
     "chat.reply.delta, chat.reply.completed",
 )
+REPLAYS = Topic(
+    "interview.replays.v1",
+    PartitionKey.REPLAY_ID,
+    3,
+    "replay.requested, replay.progressed, replay.finished: re-scoring runs and how far they got",
+)
 OUTCOMES = Topic(
     "interview.outcomes.v1",
     PartitionKey.SUBJECT_KEY,
@@ -120,6 +127,7 @@ DOMAIN_TOPICS: tuple[Topic, ...] = (
     EVALUATIONS,
     CHAT_MESSAGES,
     CHAT_REPLIES,
+    REPLAYS,
 )
 # The outcomes topic is not a domain topic: the store writes it and does not read it back, and a
 # store rebuilt from the log ignores it (outcomes are derived from the domain topics).

@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0005"
+HEAD = "r0006"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
@@ -43,7 +43,8 @@ async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> 
     assert await version(fresh_database) == HEAD
     names = await index_names(fresh_database)
     assert {"candidates_email_lower_key", "questions_skills_gin", "questions_tags_gin",
-            "interviews_status_created_idx", "processed_events_pkey"} <= names  # fmt: skip
+            "interviews_status_created_idx", "processed_events_pkey",
+            "replays_pkey"} <= names  # fmt: skip
     await migrate(fresh_database)  # idempotent at head
     assert await version(fresh_database) == HEAD
 

@@ -333,6 +333,38 @@ async def test_current_evaluation_follows_a_rubric_change_once_rescored(store: S
     assert stored.evaluation.id == rescored.evaluation_id
 
 
+async def test_a_replay_reads_as_its_last_report(store: Store) -> None:
+    replay_id = f.new_id()
+    requested = ev.ReplayRequested(replay_id=replay_id, scope=ev.ReplayScope(), occurred_at=f.at())
+    assert await outcomes(store, requested) == [(APPLIED, None)]
+    running = await store.get_replay(replay_id)
+    assert running is not None
+    assert running.model_dump() == {
+        "id": replay_id, "status": "running", "scanned": 0, "evaluated": 0, "skipped": 0,
+        "cost_usd": 0.0,
+    }  # fmt: skip
+    await store.apply(
+        [
+            ev.ReplayProgressed(replay_id=replay_id, scanned=4, evaluated=2, occurred_at=f.at()),
+            ev.ReplayFinished(
+                replay_id=replay_id,
+                status="capped",
+                scanned=9,
+                evaluated=3,
+                skipped=1,
+                cost_usd=0.25,
+                occurred_at=f.at(),
+            ),
+        ]
+    )
+    done = await store.get_replay(replay_id)
+    assert done is not None
+    assert (done.status, done.scanned, done.evaluated, done.skipped, done.cost_usd) == (
+        "capped", 9, 3, 1, 0.25,
+    )  # fmt: skip
+    assert await store.get_replay(f.new_id()) is None
+
+
 async def test_current_evaluation_falls_back_to_newest(store: Store) -> None:
     a = f.answer(f.new_id(), f.new_id())  # question unknown
     await store.apply([a])

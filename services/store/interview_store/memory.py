@@ -38,6 +38,7 @@ from interview_store.port import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
 )
 from interview_store.query import ListRequest, Position, SortValue, page, prepare, score_key
 from interview_store.rules import (
@@ -225,6 +226,7 @@ class MemoryStore:
         self._sessions: dict[uuid.UUID, ChatSession] = {}
         self._messages: defaultdict[uuid.UUID, list[ChatMessage]] = defaultdict(list)
         self._message_ids: set[uuid.UUID] = set()
+        self._replays: dict[uuid.UUID, Replay] = {}
         self._by_kind = self._kinds()
 
     # --- StateView, read by the shared rules -------------------------------------------------
@@ -306,6 +308,7 @@ class MemoryStore:
         for message in changes.chat_messages:
             self._messages[message.session_id].append(message)
             self._message_ids.add(message.id)
+        self._replays.update((i, row.replay) for i, row in changes.replays.items())
 
     async def event_outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         """The recorded outcome of an event, or None."""
@@ -454,6 +457,10 @@ class MemoryStore:
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""
         return self._sessions.get(session_id)
+
+    async def get_replay(self, replay_id: uuid.UUID) -> Replay | None:
+        """A replay's latest state."""
+        return self._replays.get(replay_id)
 
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         """A session's messages in sequence order."""

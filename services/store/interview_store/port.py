@@ -37,6 +37,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
     Record,
+    Replay,
     StoreUnavailableError,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "Question",
     "QuestionFilter",
     "Record",
+    "Replay",
     "Store",
     "StoreUnavailableError",
 ]

@@ -46,6 +46,7 @@ from interview_store.port import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
     StoreUnavailableError,
 )
 from interview_store.query import ListRequest, page, position, prepare
@@ -53,6 +54,7 @@ from interview_store.rules import (
     AnswerRow,
     Changes,
     Kind,
+    ReplayRow,
     build_log,
     plan_batch,
     trusted,
@@ -321,10 +323,19 @@ async def _write(conn: Any, changes: Changes) -> None:
             sql.UPDATE_RUBRIC,
             [(q, _json(c.rubric), c.rubric.version, c.at) for q, c in changes.rubrics.items()],
         )
+    if changes.replays:
+        await conn.executemany(
+            sql.UPSERT_REPLAY, [_replay_args(r) for r in changes.replays.values()]
+        )
     if changes.reports:
         await conn.executemany(
             sql.UPSERT_REPORT, [_report_args(r) for r in changes.reports.values()]
         )
+
+
+def _replay_args(row: ReplayRow) -> tuple[Any, ...]:
+    r = row.replay
+    return (r.id, r.status, r.scanned, r.evaluated, r.skipped, r.cost_usd, row.at)
 
 
 def _report_args(r: InterviewReport) -> tuple[Any, ...]:
@@ -652,6 +663,10 @@ class PostgresStore:
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""
         return await self._get(sql.CHAT_SESSION, session_id, lambda r: ChatSession(**r))
+
+    async def get_replay(self, replay_id: uuid.UUID) -> Replay | None:
+        """A replay's latest state."""
+        return await self._get(sql.REPLAY, replay_id, lambda r: Replay(**r))
 
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         """A session's messages in sequence order."""

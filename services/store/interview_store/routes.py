@@ -36,6 +36,7 @@ from interview_shared.read_models import (
     Page,
     Question,
     QuestionFilter,
+    Replay,
 )
 from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 
@@ -155,6 +156,12 @@ async def list_evaluations(
 async def get_chat_session(session_id: uuid.UUID, store: StoreDep) -> ChatSession:
     """One chat session."""
     return found(await store.get_chat_session(session_id), "chat session")
+
+
+@router.get(READ_PATHS["get_replay"])
+async def get_replay(replay_id: uuid.UUID, store: StoreDep) -> Replay:
+    """How far a re-scoring run has got."""
+    return found(await store.get_replay(replay_id), "replay")
 
 
 @router.get(READ_PATHS["list_chat_messages"])

@@ -44,6 +44,7 @@ from interview_store.port import (
     InterviewReport,
     Outcome,
     Question,
+    Replay,
 )
 
 
@@ -99,6 +100,13 @@ class RubricChange(NamedTuple):
     at: datetime
 
 
+class ReplayRow(NamedTuple):
+    """A replay's state and when it was reported."""
+
+    replay: Replay
+    at: datetime
+
+
 class Recorded(NamedTuple):
     """An outcome to persist for `event_outcome`."""
 
@@ -125,6 +133,8 @@ class Changes:
     reports: dict[uuid.UUID, InterviewReport] = field(default_factory=dict)
     chat_sessions: list[ChatSession] = field(default_factory=list)
     chat_messages: list[ChatMessage] = field(default_factory=list)
+    replays: dict[uuid.UUID, ReplayRow] = field(default_factory=dict)
+    """The latest state of every replay the batch reports on (upserted)."""
     claimed: dict[Kind, set[uuid.UUID]] = field(default_factory=lambda: {k: set() for k in Kind})
     """The new row ids the batch takes, by kind: the rows it inserts."""
 
@@ -272,6 +282,9 @@ class _Planner:
             "chat.session.started": self.chat_session_started,
             "chat.message.posted": self.chat_message_posted,
             "chat.reply.completed": self.chat_reply_completed,
+            "replay.requested": self.replay_reported,
+            "replay.progressed": self.replay_reported,
+            "replay.finished": self.replay_reported,
         }
 
     def run(self, batch: Sequence[ev.Event]) -> Changes:
@@ -416,6 +429,18 @@ class _Planner:
                 "created_at": utc(event.occurred_at),
             },
         )
+        return None
+
+    def replay_reported(
+        self, event: ev.ReplayRequested | ev.ReplayProgressed | ev.ReplayFinished
+    ) -> str | None:
+        # Keyed by replay id, so a replay's events arrive in order: the last one is its state.
+        counts = {"scanned": 0, "evaluated": 0, "skipped": 0, "cost_usd": 0.0}
+        if not isinstance(event, ev.ReplayRequested):
+            counts = {k: getattr(event, k) for k in counts}
+        status = "running" if isinstance(event, ev.ReplayRequested) else event.status
+        replay = trusted(Replay, {"id": event.replay_id, "status": status, **counts})
+        self.changes.replays[event.replay_id] = ReplayRow(replay, utc(event.occurred_at))
         return None
 
     def chat_session_started(self, event: ev.ChatSessionStarted) -> str | None:

@@ -39,13 +39,17 @@ from interview_shared.events import (
     QuestionCreated,
     QuestionRubricChanged,
     QuestionSnapshot,
+    ReplayFinished,
+    ReplayProgressed,
+    ReplayRequested,
+    ReplayScope,
     SkillScore,
     decode_event,
     encode_event,
 )
 from pydantic import ValidationError
 
-CANDIDATE, QUESTION, INTERVIEW, ANSWER, SESSION, MESSAGE = (uuid.uuid4() for _ in range(6))
+CANDIDATE, QUESTION, INTERVIEW, ANSWER, SESSION, MESSAGE, REPLAY = (uuid.uuid4() for _ in range(7))
 LINEAGE = Lineage(
     scorer="offline", scorer_version="1", rubric_version="v1", evaluator_version="0.1.0"
 )
@@ -114,6 +118,14 @@ SAMPLES: list[EventEnvelope] = [
         question=QuestionSnapshot(question_id=QUESTION, text="Why?"),
     ),
     ChatSessionClosed(chat_session_id=SESSION),
+    ReplayRequested(
+        replay_id=REPLAY,
+        scope=ReplayScope(interview_ids=(INTERVIEW,), since=datetime(2026, 1, 1, tzinfo=UTC)),
+        max_evaluations=10,
+        max_cost_usd=1.5,
+    ),
+    ReplayProgressed(replay_id=REPLAY, scanned=5, evaluated=3, skipped=2, cost_usd=0.01),
+    ReplayFinished(replay_id=REPLAY, status="capped", scanned=9, evaluated=10),
     OutcomeRecorded(
         subject_event_id=uuid.uuid4(),
         subject_type="interview.status_changed",
@@ -151,6 +163,9 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID | str] = {
     ChatReplyCancelled: SESSION,
     AnswerAudioSubmitted: INTERVIEW,
     ChatSessionClosed: SESSION,
+    ReplayRequested: REPLAY,
+    ReplayProgressed: REPLAY,
+    ReplayFinished: REPLAY,
     OutcomeRecorded: INTERVIEW,  # the subject event's key, so outcomes keep its order
 }
 

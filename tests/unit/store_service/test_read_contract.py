@@ -24,6 +24,9 @@ from interview_shared.events import (
     Lineage,
     QuestionCreated,
     QuestionSnapshot,
+    ReplayProgressed,
+    ReplayRequested,
+    ReplayScope,
 )
 from interview_shared.read_client import HttpReadSide, ReadSide
 from interview_shared.read_models import (
@@ -41,7 +44,10 @@ from interview_store.settings import StoreSettings
 from support import StoreReadSide
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-IDS = {name: uuid.uuid4() for name in ("candidate", "question", "interview", "answer", "chat")}
+IDS = {
+    name: uuid.uuid4()
+    for name in ("candidate", "question", "interview", "answer", "chat", "replay")
+}
 
 
 def seed() -> list[Event]:
@@ -85,6 +91,8 @@ def seed() -> list[Event]:
         InterviewEvaluated(interview_id=IDS["interview"], overall_score=72.5),
         ChatSessionStarted(chat_session_id=IDS["chat"], interview_id=IDS["interview"]),
         ChatMessagePosted(chat_session_id=IDS["chat"], message_id=uuid.uuid4(), content="Hi"),
+        ReplayRequested(replay_id=IDS["replay"], scope=ReplayScope()),
+        ReplayProgressed(replay_id=IDS["replay"], scanned=3, evaluated=2, skipped=1, cost_usd=0.5),
     ]
 
 
@@ -162,6 +170,7 @@ QUERIES: dict[str, tuple[Query, Query]] = {
         lambda r: r.list_chat_messages(IDS["chat"]),
         lambda r: r.list_chat_messages(UNKNOWN),
     ),
+    "get_replay": (lambda r: r.get_replay(IDS["replay"]), lambda r: r.get_replay(UNKNOWN)),
 }
 
 
@@ -188,6 +197,9 @@ async def test_the_seeded_rows_are_found(read: ReadSide) -> None:
     assert answer.evaluation.score == 72.5
     assert (await read.list_chat_messages(IDS["chat"]))[0].content == "Hi"
     assert (await read.get_interview_report(IDS["interview"])) is not None
+    replay = await read.get_replay(IDS["replay"])
+    assert replay is not None
+    assert (replay.status, replay.evaluated) == ("running", 2)
 
 
 async def test_an_unknown_sort_field_is_an_invalid_query(read: ReadSide) -> None:
