@@ -34,6 +34,8 @@ from interview_shared.events import (
     QuestionCreated,
     QuestionRubricChanged,
     QuestionSnapshot,
+    ReplayRequested,
+    ReplayScope,
 )
 from interview_shared.http import ApiError
 from interview_shared.messaging import EventPublisher
@@ -64,6 +66,7 @@ from interview_api.schemas import (
     CvAnalysisIn,
     InterviewIn,
     QuestionIn,
+    ReplayIn,
     RubricIn,
 )
 
@@ -158,6 +161,19 @@ class Commands:
         if written.applied:
             self._projection.rubric_changed(question_id, event.rubric)
         return written
+
+    async def request_replay(self, body: ReplayIn, correlation_id: str) -> Written:
+        """Publish replay.requested; the evaluator runs it and reports progress on the log.
+
+        Waits (bounded, like every write) only for the store's outcome event, so a GET right
+        after the 202 finds the replay; the replay itself runs long after the answer.
+        """
+        fields = body.model_dump(exclude={"scope"})
+        scope = ReplayScope(**body.scope.model_dump())
+        event = ReplayRequested(
+            replay_id=uuid.uuid4(), scope=scope, correlation_id=correlation_id, **fields
+        )
+        return await self._write(event, event.replay_id)
 
     async def create_interview(self, body: InterviewIn, correlation_id: str) -> Written:
         """Publish interview.created once the candidate and every question exist."""

@@ -1,4 +1,4 @@
-"""Routes that operate on the log's history: rubric changes (and, with them, re-scoring)."""
+"""Routes that operate on the log's history: rubric changes and replays (re-scoring)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Response
-from interview_shared.read_models import Question
+from interview_shared.http import found
+from interview_shared.read_models import Question, Replay
 
 from interview_api.access import AdminDep
 from interview_api.routes import ERRORS, CommandsDep, CorrelationDep, ReadDep, _created
-from interview_api.schemas import Accepted, RubricIn
+from interview_api.schemas import Accepted, ReplayAccepted, ReplayIn, RubricIn
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -34,3 +35,19 @@ async def change_rubric(
     if written.applied:  # the question as the store now has it: a read the client asked for
         written = replace(written, resource=await read.get_question(question_id))
     return _created(written, response, status=200)
+
+
+@router.post("/replays", status_code=202, tags=["replays"])
+async def request_replay(
+    body: ReplayIn, commands: CommandsDep, cid: CorrelationDep, _admin: AdminDep
+) -> ReplayAccepted:
+    """Re-score the answers in `scope` from the log, each with its question's active rubric,
+    under the budget; an answer already judged by the scorer with that rubric is skipped."""
+    written = await commands.request_replay(body, cid)
+    return ReplayAccepted(id=written.id)
+
+
+@router.get("/replays/{replay_id}", tags=["replays"])
+async def get_replay(replay_id: uuid.UUID, read: ReadDep, _admin: AdminDep) -> Replay:
+    """How far a replay has got: running, completed, capped (budget spent) or failed."""
+    return found(await read.get_replay(replay_id), "replay")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from interview_shared.domain import Criterion, Difficulty, InterviewStatus, QuestionType, Rubric
@@ -70,6 +71,34 @@ class RubricIn(Body):
 
     version: Annotated[str, _bounded(64), NoNul] | None = None
     criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=20)
+
+
+class ReplayScopeIn(Body):
+    """Which answers to re-score; omitted lists mean "any"."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    interview_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+    question_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+    candidate_ids: list[uuid.UUID] = Field(default_factory=list, max_length=1000)
+
+
+class ReplayIn(Body):
+    """A re-scoring run: its scope and budget; `dry_run` gives counts and estimated cost only."""
+
+    scope: ReplayScopeIn
+    scorer: Label | None = None
+    model: Label | None = None
+    max_evaluations: int | None = Field(default=None, ge=0)
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    dry_run: bool = False
+
+
+class ReplayAccepted(BaseModel):
+    """A replay was asked for; follow it at GET /replays/{id}."""
+
+    id: uuid.UUID
+    status: str = "running"
 
 
 class InterviewIn(Body):

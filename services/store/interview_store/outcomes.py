@@ -19,8 +19,9 @@ from interview_shared.read_models import ApplyResult
 
 from interview_store.port import Store
 
-# Deltas are live-only fragments of a reply the store does not keep; nobody waits on them.
-_NO_OUTCOME = frozenset({"chat.reply.delta"})
+# Deltas are live-only fragments of a reply the store does not keep, and a replay's progress
+# reports come from the evaluator, not a client: nobody waits on their outcomes.
+_NO_OUTCOME = frozenset({"chat.reply.delta", "replay.progressed", "replay.finished"})
 _INTERVIEW_EVENTS = frozenset({"interview.created", "interview.status_changed"})
 
 

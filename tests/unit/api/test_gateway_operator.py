@@ -1,4 +1,4 @@
-"""Changing a question's rubric: a new version, and new answers judged with it."""
+"""Changing a question's rubric (new answers judged with it) and asking for a replay."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from interview_shared.events import (
     AnswerSubmitted,
     OutcomeRecorded,
     QuestionRubricChanged,
+    ReplayFinished,
+    ReplayRequested,
 )
 from interview_shared.messaging import EventPublisher
 from interview_store.memory import MemoryStore
@@ -107,3 +109,60 @@ async def test_a_rubric_changed_elsewhere_judges_this_gateways_next_answers() ->
 
     versions = [e.question.rubric.version for e in pipeline.events(AnswerSubmitted)]
     assert versions == ["v1", "v9"]
+
+
+# ---- replays ------------------------------------------------------------------------------
+
+
+async def test_a_replay_is_requested_on_the_log_and_read_back_as_its_last_report(
+    gw: Gateway,
+) -> None:
+    interview_id = str(uuid.uuid4())
+    body = {
+        "scope": {"since": "2026-10-01T00:00:00Z", "interview_ids": [interview_id]},
+        "max_evaluations": 5,
+        "max_cost_usd": 0.5,
+        "dry_run": True,
+    }
+
+    response = await gw.client.post(f"{API}/replays", json=body)
+
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert set(accepted) == {"id", "status"}
+    assert accepted["status"] == "running"
+    [requested] = gw.pipeline.events(ReplayRequested)
+    assert str(requested.replay_id) == accepted["id"]
+    assert [str(i) for i in requested.scope.interview_ids] == [interview_id]
+    assert (requested.max_evaluations, requested.max_cost_usd, requested.dry_run) == (5, 0.5, True)
+    running = await gw.client.get(f"{API}/replays/{accepted['id']}")
+    assert running.json() == {
+        "id": accepted["id"], "status": "running", "scanned": 0, "evaluated": 0, "skipped": 0,
+        "cost_usd": 0.0,
+    }  # fmt: skip
+    await gw.store.apply(
+        [ReplayFinished(replay_id=requested.replay_id, status="capped", scanned=7, evaluated=5)]
+    )
+    capped = await gw.client.get(f"{API}/replays/{accepted['id']}")
+    assert (capped.json()["status"], capped.json()["evaluated"]) == ("capped", 5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"scope": {}, "max_evaluations": -1},
+        {"scope": {"interview_ids": ["not-a-uuid"]}},
+        {"scope": {}, "budget": 3},
+    ],
+)
+async def test_a_bad_replay_request_is_refused(gw: Gateway, body: dict[str, Any]) -> None:
+    response = await gw.client.post(f"{API}/replays", json=body)
+    assert response.status_code == 422
+    assert gw.pipeline.events(ReplayRequested) == []
+
+
+async def test_an_unknown_replay_is_404(gw: Gateway) -> None:
+    response = await gw.client.get(f"{API}/replays/{uuid.uuid4()}")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
