@@ -19,6 +19,7 @@ from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.producer import KafkaSender
+from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
 from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.semantic_scorer import offline_scorer
@@ -69,8 +70,15 @@ def create_app(
             stack.push_async_callback(_cancel, task)
             if transcriber is not None:
                 stack.push_async_callback(transcriber.aclose)
+            # Runs are cancelled before the sender closes (callbacks run last-in first-out).
+            stack.push_async_callback(replays.stop)
             yield
 
+    # Requests come through their own group; the run reads the log with assigned partitions.
+    replays = ReplayRunner(
+        bootstrap=settings.kafka_bootstrap_servers, scorer=active, publisher=publisher
+    )
+    register_replay_handler(broker, replays, group=settings.consumer_group("replays"))
     register_handlers(
         broker,
         answers=AnswerBatchHandler(
@@ -114,6 +122,7 @@ def create_app(
         settings=settings,
     )
     app.state.reports = follower
+    app.state.replays = replays
     return app
 
 

@@ -157,9 +157,13 @@ async def run_replay(
     publisher: EventPublisher | None,
     on_progress: Callable[[ReplayProgress], object] = lambda _: None,
     on_verdict: Callable[[AnswerEvaluated], object] = lambda _: None,
+    progress: ReplayProgress | None = None,
 ) -> ReplayProgress:
-    """Judge every answer in scope not yet judged with its rubric, until done or capped."""
-    progress = ReplayProgress(replay_id=request.replay_id)
+    """Judge every answer in scope not yet judged with its rubric, until done or capped.
+
+    `progress` (else a new one) is updated in place as the replay goes.
+    """
+    progress = progress or ReplayProgress(replay_id=request.replay_id)
     step = _Step(request, context, scorer, publisher, on_verdict)
     async with aclosing(answers):  # a capped replay stops reading: close the consumer now
         async for answer in answers:

@@ -1,0 +1,64 @@
+"""A replay asked for on the log is run by the evaluator's replay handler, against real Kafka."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from faststream.kafka import KafkaBroker
+from interview_evaluator.offline_scorer import OfflineScorer
+from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
+from interview_shared import topics
+from interview_shared.events import ReplayFinished, ReplayRequested, ReplayScope
+from interview_shared.messaging import EventPublisher
+from support import commit_group_at_end, matching, tail
+from test_rescore import answer, publish, verdicts_for
+
+pytestmark = [pytest.mark.kafka]
+
+
+def _finished(value: dict[str, object], replay_id: str) -> bool:
+    return value["type"] == "replay.finished" and value["replay_id"] == replay_id
+
+
+async def test_a_requested_replay_runs_reports_and_is_idempotent(kafka_bootstrap: str) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    interview_id = uuid.uuid4()
+    await publish(kafka_bootstrap, *(answer(interview_id, f"Answer {n}.") for n in range(3)))
+    group = f"test-replays-{uuid.uuid4().hex[:8]}"
+    await commit_group_at_end(kafka_bootstrap, group, topics.REPLAYS)
+    scope = ReplayScope(since=start, interview_ids=(interview_id,))
+    requests = [
+        ReplayRequested(replay_id=uuid.uuid4(), scope=scope),
+        ReplayRequested(replay_id=uuid.uuid4(), scope=scope),
+        ReplayRequested(replay_id=uuid.uuid4(), scope=scope, scorer="gpt-judge"),
+    ]
+
+    broker = KafkaBroker(kafka_bootstrap)
+    publisher = EventPublisher(broker)
+    runner = ReplayRunner(
+        bootstrap=kafka_bootstrap,
+        scorer=OfflineScorer(),
+        publisher=publisher,
+        report_every_s=0.05,
+    )
+    register_replay_handler(broker, runner, group=group)
+    async with tail(kafka_bootstrap, topics.REPLAYS) as replays, broker:
+        await broker.start()
+        finished: list[ReplayFinished] = []
+        for request in requests:  # one after the other: the second sees the first's verdicts
+            await publisher.publish(request)
+            is_done = functools.partial(_finished, replay_id=str(request.replay_id))
+            [done] = await matching(replays, is_done, timeout_s=60)
+            finished.append(ReplayFinished.model_validate(done))
+        await runner.stop()
+
+    first, second, refused = finished
+    assert (first.status, first.evaluated, first.skipped) == ("completed", 3, 0)
+    assert (second.status, second.evaluated, second.skipped) == ("completed", 0, 3)
+    assert refused.status == "failed"
+    assert refused.reason is not None
+    assert refused.reason.startswith("scorer_unavailable")
+    assert len(await verdicts_for(kafka_bootstrap, interview_id, start)) == 3
