@@ -19,6 +19,7 @@ from interview_evaluator.replay_run import (
     read_context,
     run_replay,
 )
+from interview_evaluator.rescore_cli import _rescore
 from interview_shared import topics
 from interview_shared.domain import Criterion, Rubric
 from interview_shared.events import (
@@ -26,6 +27,8 @@ from interview_shared.events import (
     AnswerSubmitted,
     EventEnvelope,
     InterviewCreated,
+    InterviewEvaluated,
+    Lineage,
     QuestionCreated,
     QuestionRubricChanged,
     QuestionSnapshot,
@@ -185,3 +188,35 @@ async def test_a_dry_run_counts_and_publishes_nothing_and_scopes_by_candidate(
 
     assert (status, evaluated, skipped) == (ReplayStatus.COMPLETED, 2, 0)
     assert await verdicts_for(kafka_bootstrap, mine, start) == []
+
+
+async def test_the_ops_rescore_recomputes_the_report_of_a_reported_interview(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    interview_id = uuid.uuid4()
+    given = answer(interview_id, "It spreads incoming requests across several servers.")
+    lineage = Lineage(scorer="retired", scorer_version="0", rubric_version="v1",
+                      evaluator_version="0")  # fmt: skip
+    old = AnswerEvaluated(
+        answer_id=given.answer_id, interview_id=interview_id, question_id=given.question_id,
+        score=10.0, lineage=lineage,
+    )  # fmt: skip
+    reported = InterviewEvaluated(
+        interview_id=interview_id, overall_score=10.0, evaluation_ids=(old.evaluation_id,)
+    )
+    await publish(kafka_bootstrap, given, old, reported)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    scope = ReplayScope(since=start, interview_ids=frozenset({interview_id}))
+
+    done = await _rescore(ReplayRequest(replay_id=uuid.uuid4(), scope=scope), out=None)
+
+    assert (done.status, done.evaluated) == (ReplayStatus.COMPLETED, 1)
+    [new] = [v for v in await verdicts_for(kafka_bootstrap, interview_id, start) if v != old]
+    reports = [
+        e
+        async for e in log_events(kafka_bootstrap, topics.EVALUATIONS, since=start)
+        if isinstance(e, InterviewEvaluated) and e.interview_id == interview_id
+    ]
+    assert [r.evaluation_ids for r in reports] == [(old.evaluation_id,), (new.evaluation_id,)]

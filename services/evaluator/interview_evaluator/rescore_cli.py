@@ -21,6 +21,7 @@ import typer
 from faststream.kafka import KafkaBroker
 from interview_shared import topics
 from interview_shared.domain import Rubric
+from interview_shared.events import AnswerEvaluated
 from interview_shared.messaging import EventPublisher
 from pydantic import ValidationError
 from rich.progress import (
@@ -35,6 +36,7 @@ from rich.progress import (
 
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.replay import log_size, submitted_answers
+from interview_evaluator.replay_reports import recomputed_reports
 from interview_evaluator.replay_run import (
     Budget,
     ReplayProgress,
@@ -125,15 +127,29 @@ async def _rescore(request: ReplayRequest, *, out: Path | None) -> ReplayProgres
                 def show(p: ReplayProgress) -> None:
                     bar.update(task, completed=p.scanned, cost=p.cost_usd, judged=p.evaluated)
 
-                return await run_replay(
+                touched: set[uuid.UUID] = set()
+
+                def verdict(v: AnswerEvaluated) -> None:
+                    touched.add(v.interview_id)
+                    if sink:
+                        sink.write(v.model_dump_json() + "\n")
+
+                publisher = EventPublisher(broker)
+                done = await run_replay(
                     submitted_answers(bootstrap, since=since),
                     request,
                     context=context,
                     scorer=scorer,
-                    publisher=None if request.dry_run else EventPublisher(broker),
+                    publisher=None if request.dry_run else publisher,
                     on_progress=show,
-                    on_verdict=lambda v: sink.write(v.model_dump_json() + "\n") if sink else None,
+                    on_verdict=verdict,
                 )
+            # Reports of interviews already reported follow their new current evaluations.
+            versions = {q: rubric.version for q, rubric in context.rubrics.items()}
+            if touched:
+                reports = await recomputed_reports(bootstrap, touched, rubric_versions=versions)
+                await publisher.publish_many(reports)
+            return done
     finally:
         if sink:
             sink.close()
