@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from interview_evaluator.offline_scorer import OfflineScorer
 from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
@@ -53,6 +56,8 @@ async def test_a_requested_replay_runs_reports_and_is_idempotent(kafka_bootstrap
             is_done = functools.partial(_finished, replay_id=str(request.replay_id))
             [done] = await matching(replays, is_done, timeout_s=60)
             finished.append(ReplayFinished.model_validate(done))
+        # A new group reads the topic from the start: a request that already ran is not rerun.
+        again = await runner.run(requests[0], at=await position(kafka_bootstrap, requests[0]))
         await runner.stop()
 
     first, second, refused = finished
@@ -62,3 +67,25 @@ async def test_a_requested_replay_runs_reports_and_is_idempotent(kafka_bootstrap
     assert refused.reason is not None
     assert refused.reason.startswith("scorer_unavailable")
     assert len(await verdicts_for(kafka_bootstrap, interview_id, start)) == 3
+    assert again is None
+
+
+async def position(bootstrap: str, request: ReplayRequested) -> tuple[int, int]:
+    """Where `request` sits on the replays topic: (partition, offset)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topics.REPLAYS.name, p) for p in range(topics.REPLAYS.partitions)
+        ]
+        consumer.assign(partitions)
+        for tp, offset in (await consumer.beginning_offsets(partitions)).items():
+            consumer.seek(tp, offset)
+        async with asyncio.timeout(30):
+            while True:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for r in records:
+                        if r.value and json.loads(r.value).get("event_id") == str(request.event_id):
+                            return r.partition, r.offset
+    finally:
+        await consumer.stop()

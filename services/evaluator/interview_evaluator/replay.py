@@ -8,13 +8,14 @@ appends it to the answer's history, nothing is overwritten. `replay_run` decides
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from interview_shared import topics
 from interview_shared.domain import Rubric
-from interview_shared.events import AnswerSubmitted, Event, decode_event
+from interview_shared.events import AnswerSubmitted, Event, ReplayProgressed, decode_event
 from pydantic import ValidationError
 
 
@@ -100,6 +101,31 @@ async def log_size(bootstrap: str, topic: topics.Topic, *, since: datetime | Non
         for tp in partitions:
             total += ends[tp] - await consumer.position(tp)
         return total
+    finally:
+        await consumer.stop()
+
+
+async def replay_reported(
+    bootstrap: str, replay_id: uuid.UUID, *, partition: int, after: int
+) -> bool:
+    """Whether `replay_id` has a progress report on the replays topic after offset `after` of
+    `partition`: its request was run before. A replay's events share its key, so its reports
+    follow its request on the same partition; reads that partition only, with no group."""
+    tp = TopicPartition(topics.REPLAYS.name, partition)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        consumer.seek(tp, after + 1)
+        while await consumer.position(tp) < end:
+            for record in (await consumer.getmany(tp, timeout_ms=1000, max_records=500)).get(
+                tp, []
+            ):
+                event = _decode(record.value) if record.offset < end else None
+                if isinstance(event, ReplayProgressed) and event.replay_id == replay_id:
+                    return True
+        return False
     finally:
         await consumer.stop()
 

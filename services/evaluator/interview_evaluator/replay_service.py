@@ -10,9 +10,10 @@ evaluator reads no store: everything comes from Kafka.
 
 A run is started, not awaited, by the handler (a long run must not hold the poll loop past
 max.poll.interval.ms), so a crash mid-run leaves the replay `running`: request it again, and
-the answers already judged are skipped. Requests are kept forever on their topic, so a group
-that lost its offsets would read every old request again; requests older than `max_age_s` are
-therefore ignored instead of run (a re-run would overwrite their final report).
+the answers already judged are skipped. Requests are kept forever on their topic, so a new group
+(or one that lost its offsets) reads every old request again: a request whose replay already
+reported progress after it on the log is not run again (a re-run would overwrite its final
+report with one that skipped everything).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
 
+from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from interview_shared import topics
@@ -35,7 +36,7 @@ from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventPublisher
 from pydantic import ValidationError
 
-from interview_evaluator.replay import submitted_answers
+from interview_evaluator.replay import replay_reported, submitted_answers
 from interview_evaluator.replay_reports import recomputed_reports
 from interview_evaluator.replay_run import (
     Budget,
@@ -93,21 +94,19 @@ class ReplayRunner:
         scorer: Scorer,
         publisher: EventPublisher,
         report_every_s: float = 1.0,
-        max_age_s: float = 24 * 3600,
     ) -> None:
         self._bootstrap = bootstrap
         self._scorer = scorer
         self._publisher = publisher
         self._every = report_every_s
-        self._max_age = timedelta(seconds=max_age_s)
-        self._running: set[asyncio.Task[ReplayProgress]] = set()
+        self._running: set[asyncio.Task[ReplayProgress | None]] = set()
 
-    def start(self, event: ReplayRequested) -> asyncio.Task[ReplayProgress] | None:
-        """Run the replay in the background (the handler returns at once); None if stale."""
-        if datetime.now(UTC) - event.occurred_at > self._max_age:
-            log.warning("replay_request_stale", replay_id=str(event.replay_id))
-            return None
-        task = asyncio.create_task(self.run(event), name=f"replay-{event.replay_id}")
+    def start(
+        self, event: ReplayRequested, *, at: tuple[int, int] | None = None
+    ) -> asyncio.Task[ReplayProgress | None]:
+        """Run the replay in the background (the handler returns at once); `at` is the request's
+        (partition, offset) on the replays topic, to tell an old request from a new one."""
+        task = asyncio.create_task(self.run(event, at=at), name=f"replay-{event.replay_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
@@ -118,8 +117,16 @@ class ReplayRunner:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def run(self, event: ReplayRequested) -> ReplayProgress:
-        """Run one replay to its end, reporting progress; never raises for a failed run."""
+    async def run(
+        self, event: ReplayRequested, *, at: tuple[int, int] | None = None
+    ) -> ReplayProgress | None:
+        """Run one replay to its end, reporting progress; never raises for a failed run. None
+        if the request was run before (read again by a new group)."""
+        if at is not None and await replay_reported(
+            self._bootstrap, event.replay_id, partition=at[0], after=at[1]
+        ):
+            log.info("replay_already_run", replay_id=str(event.replay_id))
+            return None
         progress = ReplayProgress(replay_id=event.replay_id)
         if (reason := self._refusal(event)) is not None:
             progress.status = ReplayStatus.FAILED
@@ -192,4 +199,6 @@ def register_replay_handler(broker: KafkaBroker, runner: ReplayRunner, *, group:
             log.warning("replay_request_unreadable")
             return
         if isinstance(event, ReplayRequested):
-            runner.start(event)
+            record = message.raw_message  # one record: this is not a batch subscriber
+            at = (record.partition, record.offset) if isinstance(record, ConsumerRecord) else None
+            runner.start(event, at=at)
