@@ -90,7 +90,12 @@ def _headers(event: EventEnvelope) -> dict[str, str]:
 
 
 class DeadLetter(BaseModel):
-    """A message a consumer gave up on, with the original bytes and the reason."""
+    """A message a consumer gave up on, with the original bytes and the reason.
+
+    It holds all a redrive needs to put the message back as it was: the topic, the exact key
+    and value bytes and the original headers (letters written before `key_base64` and `headers`
+    existed redrive with `key` as UTF-8 and no headers).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -99,7 +104,11 @@ class DeadLetter(BaseModel):
     partition: int
     offset: int
     key: str | None
+    key_base64: str | None = None
     value_base64: str
+    headers: tuple[tuple[str, str], ...] = Field(
+        default=(), description="The original headers, in order, each value base64-encoded"
+    )
     value_preview: str = Field(description="The value as UTF-8 text, cut to 2,000 characters")
     error_type: str
     error: str
@@ -119,12 +128,30 @@ class DeadLetter(BaseModel):
             partition=record.partition,
             offset=record.offset,
             key=key.decode(errors="replace") if key else None,
+            key_base64=base64.b64encode(key).decode() if key is not None else None,
             value_base64=base64.b64encode(value).decode(),
+            headers=tuple(
+                (name, base64.b64encode(raw or b"").decode()) for name, raw in record.headers or ()
+            ),
             value_preview=value[:2000].decode(errors="replace"),
             error_type=type(error).__name__,
             error=str(error)[:4000],
             attempts=attempts,
         )
+
+    def original_key(self) -> bytes | None:
+        """The key the message had."""
+        if self.key_base64 is not None:
+            return base64.b64decode(self.key_base64)
+        return self.key.encode() if self.key is not None else None
+
+    def original_value(self) -> bytes:
+        """The value the message had."""
+        return base64.b64decode(self.value_base64)
+
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        """The headers the message had, in order."""
+        return [(name, base64.b64decode(value)) for name, value in self.headers]
 
 
 class PermanentError(Exception):

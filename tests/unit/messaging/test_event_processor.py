@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,6 +228,28 @@ def test_a_dead_letter_preview_is_cut_and_readable() -> None:
     assert letter.value_preview.startswith("\ufffd")
     assert len(letter.error) == 4000
     assert base64.b64decode(letter.value_base64) == value
+
+
+def test_a_dead_letter_keeps_the_exact_key_and_headers_for_a_redrive() -> None:
+    headers = [("event_id", b"e-1"), ("bin", b"\x00\xff")]
+    failed = dataclasses.replace(record(b"{}", key=b"\xffkey"), headers=headers)
+
+    letter = DeadLetter.from_record(failed, group=GROUP, error=ValueError("e"), attempts=1)
+    read_back = DeadLetter.model_validate_json(letter.model_dump_json())
+
+    assert read_back.original_key() == b"\xffkey"
+    assert read_back.original_value() == b"{}"
+    assert read_back.original_headers() == headers
+
+
+def test_a_dead_letter_written_before_headers_were_kept_still_redrives() -> None:
+    old = DeadLetter.model_validate(
+        {"consumer_group": GROUP, "original_topic": "t", "partition": 0, "offset": 1,
+         "key": "k-1", "value_base64": "e30=", "value_preview": "{}", "error_type": "E",
+         "error": "e", "attempts": 1}
+    )  # fmt: skip
+
+    assert (old.original_key(), old.original_value(), old.original_headers()) == (b"k-1", b"{}", [])
 
 
 async def test_events_are_published_to_their_topic_keyed_by_aggregate() -> None:
