@@ -1,6 +1,7 @@
-"""The operator's CLI: `make ops ARGS="topics|groups|dead-letters count|dead-letters inspect"`.
+"""The operator's CLI: `make ops ARGS="topics|groups|dead-letters count|inspect|redrive"`.
 
-Reads only: it lists, counts and shows, and never commits an offset or writes a record.
+Reads only, never committing an offset, except `dead-letters redrive`, which writes the letters
+it is told to back to their original topics (`ops_redrive`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from interview_localinfra.ops_kafka import (
     tally,
     topic_infos,
 )
+from interview_localinfra.ops_redrive import Selection, parse_position, redrive
 
 T = TypeVar("T")
 app = typer.Typer(help="Operate the interview backend's Kafka: topics, consumer lag, dead letters.")
@@ -41,6 +43,12 @@ Bootstrap = Annotated[
     ),
 ]
 Group = Annotated[str | None, typer.Option("--group", "-g", help="Only this consumer group")]
+Positions = Annotated[
+    list[str] | None,
+    typer.Option("--offset", help="Only the dead letter at this offset (or partition@offset)"),
+]
+OriginalTopic = Annotated[str | None, typer.Option("--topic", help="Only from this topic")]
+ErrorType = Annotated[str | None, typer.Option("--error-type", help="Only this error type")]
 
 
 def _run(bootstrap: str, work: Callable[[OffsetReader], Awaitable[T]]) -> T:
@@ -114,7 +122,22 @@ def list_groups(bootstrap: Bootstrap = "localhost:9092", group: Group = None) ->
     )
 
 
-def _letters(bootstrap: str, group: str | None) -> list[Letter]:
+def _selection(
+    positions: list[str] | None,
+    group: str | None,
+    topic: str | None,
+    error_type: str | None,
+    *,
+    everything: bool = False,
+) -> Selection:
+    try:
+        chosen = frozenset(parse_position(p) for p in positions or ())
+    except ValueError:
+        raise typer.BadParameter("--offset takes N or PARTITION@N") from None
+    return Selection(chosen, group, topic, error_type, everything)
+
+
+def _letters(bootstrap: str, selection: Selection | None) -> list[Letter]:
     async def work(reader: OffsetReader) -> list[Letter]:
         partitions = await reader.partitions([topics.DEAD_LETTER.name])
         total = await dead_letter_total(reader)
@@ -124,7 +147,7 @@ def _letters(bootstrap: str, group: str | None) -> list[Letter]:
             async for letter in read_dead_letters(
                 bootstrap, partitions, progress=lambda n: progress.advance(task, n)
             ):
-                if group is None or (letter.letter and letter.letter.consumer_group == group):
+                if selection is None or selection.empty or selection.matches(letter):
                     found.append(letter)
         return found
 
@@ -134,7 +157,7 @@ def _letters(bootstrap: str, group: str | None) -> list[Letter]:
 @dead_letters.command("count")
 def count_dead_letters(bootstrap: Bootstrap = "localhost:9092", group: Group = None) -> None:
     """Dead letters by consumer group, original topic and error type."""
-    letters = _letters(bootstrap, group)
+    letters = _letters(bootstrap, Selection(group=group) if group else None)
     table = Table(title=f"Dead letters on {topics.DEAD_LETTER.name}")
     for column in ("group", "original topic", "error type", "count"):
         table.add_column(column, justify="right" if column == "count" else "left")
@@ -148,10 +171,13 @@ def count_dead_letters(bootstrap: Bootstrap = "localhost:9092", group: Group = N
 def inspect_dead_letters(
     bootstrap: Bootstrap = "localhost:9092",
     group: Group = None,
+    offset: Positions = None,
+    topic: OriginalTopic = None,
+    error_type: ErrorType = None,
     limit: Annotated[int, typer.Option(min=1, help="Show the newest N")] = 20,
 ) -> None:
     """The newest dead letters: where they came from, why they failed, what they held."""
-    letters = _letters(bootstrap, group)[-limit:]
+    letters = _letters(bootstrap, _selection(offset, group, topic, error_type))[-limit:]
     table = Table(title=f"Newest {len(letters)} dead letters", show_lines=True)
     for column in ("at", "from", "group", "error", "attempts", "value"):
         table.add_column(column, overflow="fold")
@@ -171,6 +197,47 @@ def inspect_dead_letters(
             d.value_preview[:300],
         )
     console.print(table)
+
+
+@dead_letters.command("redrive")
+def redrive_dead_letters(
+    bootstrap: Bootstrap = "localhost:9092",
+    offset: Positions = None,
+    group: Group = None,
+    topic: OriginalTopic = None,
+    error_type: ErrorType = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every readable dead letter")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be redriven only")] = False,
+) -> None:
+    """Put dead letters back on their original topics with their original key and headers
+    (one by --offset, a filter, or --all); every consumer of the topic sees them again."""
+    selection = _selection(offset, group, topic, error_type, everything=everything)
+    if selection.empty:
+        console.print("choose letters: --offset, --group, --topic, --error-type or --all")
+        raise typer.Exit(2)
+    letters = _letters(bootstrap, selection)
+    table = Table(
+        title=f"{'Would redrive' if dry_run else 'Redriving'} {len(letters)} dead letters"
+    )
+    for column in ("at", "to", "key", "group", "error"):
+        table.add_column(column, overflow="fold")
+    for lt in letters:
+        d = lt.letter
+        assert d is not None  # a selection never matches an unreadable letter
+        table.add_row(
+            f"{lt.partition}@{lt.offset}", d.original_topic, d.key or "", d.consumer_group,
+            d.error_type,
+        )  # fmt: skip
+    console.print(table)
+    if dry_run or not letters:
+        return
+
+    async def send() -> int:
+        with _progress() as progress:
+            task = progress.add_task("redriving", total=len(letters))
+            return await redrive(bootstrap, letters, progress=lambda n: progress.advance(task, n))
+
+    console.print(f"redriven: {asyncio.run(send())}")
 
 
 def main() -> None:
