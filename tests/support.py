@@ -31,6 +31,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
 )
 from interview_shared.topics import Topic
 from interview_store.port import Store
@@ -101,6 +102,12 @@ class StoreReadSide:
         self, query: ListQuery, filters: EvaluationFilter
     ) -> Page[Evaluation]:
         return await self.store.list_evaluations(query, filters)
+
+    async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
+        return await self.store.get_evaluation(evaluation_id)
+
+    async def list_reviews(self, query: ListQuery, filters: ReviewFilter) -> Page[Evaluation]:
+        return await self.store.list_reviews(query, filters)
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         return await self.store.get_chat_session(session_id)

@@ -24,6 +24,7 @@ from interview_shared.domain import (
     Rubric,
     email_partition_key,
 )
+from interview_shared.reviews import HumanReview
 
 
 def _now() -> datetime:
@@ -218,7 +219,11 @@ class EvaluationUsage(BaseModel):
 
 
 class AnswerEvaluated(EventEnvelope):
-    """An answer was scored (or found unscorable). Evaluations are append-only."""
+    """An answer was scored (or found unscorable). Evaluations are append-only.
+
+    A person's grade is one too: scorer `human` in the lineage and `review` set (see
+    `interview_shared.reviews`); it becomes the answer's current evaluation.
+    """
 
     topic: ClassVar[topics.Topic] = topics.EVALUATIONS
     type: Literal["answer.evaluated"] = "answer.evaluated"
@@ -237,6 +242,8 @@ class AnswerEvaluated(EventEnvelope):
     """How far the score can be trusted (0-1); low or mid-band scores carry needs_human_review."""
     lineage: Lineage
     usage: EvaluationUsage = EvaluationUsage()
+    review: HumanReview | None = None
+    """Set on a human grade: who gave it and which flagged verdict it answers."""
 
 
 class SkillScore(BaseModel):

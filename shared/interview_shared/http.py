@@ -22,8 +22,10 @@ from interview_shared.read_models import (
     InvalidQueryError,
     ListQuery,
     QuestionFilter,
+    ReviewFilter,
     StoreUnavailableError,
 )
+from interview_shared.reviews import ReviewReason
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -209,6 +211,12 @@ async def evaluation_filter(
     return EvaluationFilter(
         answer_id=answer_id, interview_id=interview_id, min_score=min_score, max_score=max_score
     )
+
+
+async def review_filter(reason: ReviewReason | None = None) -> ReviewFilter:
+    """Review-queue filter: one reason (injection_suspected, judges_disagree, low_confidence,
+    mid_band, unscorable, flagged)."""
+    return ReviewFilter(reason=reason)
 
 
 async def answer_filter(

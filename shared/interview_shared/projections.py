@@ -12,6 +12,7 @@ from typing import Any
 
 from interview_shared.domain import InterviewStatus
 from interview_shared.events import (
+    AnswerEvaluated,
     AnswerSubmitted,
     CandidateRegistered,
     ChatSessionStarted,
@@ -21,6 +22,7 @@ from interview_shared.events import (
     QuestionSnapshot,
 )
 from interview_shared.read_models import Interview, Question
+from interview_shared.reviews import review_reasons
 
 
 def utc(moment: datetime) -> datetime:
@@ -90,6 +92,31 @@ def answer_fields(event: AnswerSubmitted) -> dict[str, Any]:
         "created_at": at,
         "audio_uri": event.audio_uri,
         "evaluation": None,
+    }
+
+
+def evaluation_fields(event: AnswerEvaluated) -> dict[str, Any]:
+    """The `Evaluation` a verdict (or a human grade) records, with its review-queue reasons."""
+    return {
+        "id": event.evaluation_id,
+        "answer_id": event.answer_id,
+        "interview_id": event.interview_id,
+        "question_id": event.question_id,
+        "outcome": event.outcome,
+        "score": event.score,
+        "criteria": tuple(event.criteria),
+        "feedback": event.feedback,
+        "unscorable_reason": event.unscorable_reason,
+        "explanation": dict(event.explanation),
+        "flags": tuple(event.flags),
+        "lineage": event.lineage,
+        "usage": event.usage,
+        "created_at": utc(event.occurred_at),
+        "confidence": event.confidence,
+        "review": event.review,
+        "review_reasons": review_reasons(
+            scorer=event.lineage.scorer, outcome=event.outcome, flags=event.flags
+        ),
     }
 
 

@@ -35,6 +35,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
     StoreUnavailableError,
 )
 from interview_shared.read_paths import read_url
@@ -190,6 +191,14 @@ class HttpReadSide:
     ) -> Page[Evaluation]:
         params = _params(query, filters)
         return await self._require(read_url("list_evaluations"), Page[Evaluation], params)
+
+    async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
+        path = read_url("get_evaluation", evaluation_id=evaluation_id)
+        return await self._get(path, Evaluation)
+
+    async def list_reviews(self, query: ListQuery, filters: ReviewFilter) -> Page[Evaluation]:
+        params = _params(query, filters)
+        return await self._require(read_url("list_reviews"), Page[Evaluation], params)
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         return await self._get(read_url("get_chat_session", session_id=session_id), ChatSession)

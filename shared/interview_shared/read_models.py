@@ -22,6 +22,7 @@ from interview_shared.domain import (
     Rubric,
 )
 from interview_shared.events import CriterionResult, EvaluationUsage, Lineage, SkillScore
+from interview_shared.reviews import HumanReview, ReviewReason
 
 
 class Record(BaseModel):
@@ -90,6 +91,12 @@ class Evaluation(Record):
     lineage: Lineage
     usage: EvaluationUsage = EvaluationUsage()
     created_at: datetime
+    confidence: float | None = None
+    """How far the score can be trusted (0-1), when the scorer could tell."""
+    review: HumanReview | None = None
+    """Set on a human grade (scorer `human`): who gave it and what it reviewed."""
+    review_reasons: tuple[str, ...] = ()
+    """Why a person should grade this verdict (`reviews.REVIEW_REASONS`); empty: no need."""
 
 
 class Answer(Record):
@@ -102,7 +109,8 @@ class Answer(Record):
     audio_uri: str | None = None
     """Where the recording of a spoken answer is kept (its text is the transcript)."""
     evaluation: Evaluation | None = None
-    """The current evaluation: newest for the question's active rubric version."""
+    """The current evaluation: the newest human grade, else the newest for the question's
+    active rubric version, else the newest."""
 
 
 class InterviewReport(Record):
@@ -210,6 +218,12 @@ class EvaluationFilter(Record):
     max_score: float | None = Field(default=None, ge=0, le=100)
 
 
+class ReviewFilter(Record):
+    """The review queue's filter: one reason (any when None)."""
+
+    reason: ReviewReason | None = None
+
+
 class AnswerFilter(Record):
     interview_id: uuid.UUID | None = None
     question_id: uuid.UUID | None = None
@@ -221,6 +235,7 @@ SORT_FIELDS: dict[str, frozenset[str]] = {
     "questions": frozenset({"created_at", "updated_at"}),
     "answers": frozenset({"created_at"}),
     "evaluations": frozenset({"created_at", "score"}),
+    "reviews": frozenset({"created_at"}),
 }
 
 

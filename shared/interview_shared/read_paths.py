@@ -30,6 +30,8 @@ READ_PATHS: Final[Mapping[str, str]] = MappingProxyType(
         "get_answer": "/answers/{answer_id}",
         "list_answers": "/answers",
         "list_evaluations": "/evaluations",
+        "get_evaluation": "/evaluations/{evaluation_id}",
+        "list_reviews": "/reviews",
         "get_chat_session": "/chat/sessions/{session_id}",
         "list_chat_messages": "/chat/sessions/{session_id}/messages",
         "get_replay": "/replays/{replay_id}",

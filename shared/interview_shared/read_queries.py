@@ -30,6 +30,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
 )
 
 
@@ -113,6 +114,18 @@ class ListEvaluations(Protocol):
         ...
 
 
+class GetEvaluation(Protocol):
+    async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
+        """An evaluation by id."""
+        ...
+
+
+class ListReviews(Protocol):
+    async def list_reviews(self, query: ListQuery, filters: ReviewFilter) -> Page[Evaluation]:
+        """A page of the review queue: flagged evaluations whose answer no person has graded."""
+        ...
+
+
 class GetChatSession(Protocol):
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""
@@ -145,6 +158,8 @@ class ReadQueries(
     GetAnswer,
     ListAnswers,
     ListEvaluations,
+    GetEvaluation,
+    ListReviews,
     GetChatSession,
     ListChatMessages,
     GetReplay,

@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0006"
+HEAD = "r0007"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
@@ -44,7 +44,8 @@ async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> 
     names = await index_names(fresh_database)
     assert {"candidates_email_lower_key", "questions_skills_gin", "questions_tags_gin",
             "interviews_status_created_idx", "processed_events_pkey",
-            "replays_pkey"} <= names  # fmt: skip
+            "replays_pkey", "evaluations_review_queue",
+            "evaluations_human_grades"} <= names  # fmt: skip
     await migrate(fresh_database)  # idempotent at head
     assert await version(fresh_database) == HEAD
 
@@ -104,3 +105,44 @@ async def test_r0003_casefolds_short_emails_and_keeps_old_duplicates(fresh_datab
     assert keys[ids[0]] == "a@b.io"  # the older of the pair takes the casefolded key
     assert keys[ids[1]] == "a@B.io"  # the duplicate the bug let in keeps its old key
     assert keys[ids[2]] == "strasse@x.com"  # a long one with a stale key is rewritten too
+
+
+async def test_r0007_gives_existing_evaluations_their_queue_reasons(fresh_database: str) -> None:
+    await migrate(fresh_database, "r0006")
+    conn = await asyncpg.connect(fresh_database)
+    insert = (
+        "INSERT INTO evaluations (id, answer_id, interview_id, question_id, outcome, score,"
+        " criteria, feedback, explanation, flags, lineage, rubric_version, usage, created_at)"
+        " VALUES ($1, $2, $2, $2, $3, $4, '[]', '', '{}', $5::text[], $6::jsonb, 'v1', '{}', now())"
+    )
+    rows = {
+        "plain": ("SCORED", 90.0, [], "offline"),
+        "disagree": ("SCORED", 50.0, ["judges_disagree", "needs_human_review"], "llm"),
+        "injection": (
+            "UNSCORABLE",
+            None,
+            ["needs_human_review", "possible_prompt_injection"],
+            "llm",
+        ),
+        "empty": ("UNSCORABLE", None, [], "offline"),
+        "vague": ("SCORED", 50.0, ["needs_human_review"], "llm"),
+    }
+    ids = {name: uuid.uuid4() for name in rows}
+    try:
+        for name, (outcome, score, flags, scorer) in rows.items():
+            lineage = (
+                f'{{"scorer": "{scorer}", "scorer_version": "1", "rubric_version": "v1",'
+                ' "evaluator_version": "0"}'
+            )
+            await conn.execute(insert, ids[name], uuid.uuid4(), outcome, score, flags, lineage)
+        await migrate(fresh_database)
+        reasons = dict(await conn.fetch("SELECT id, review_reasons FROM evaluations"))
+    finally:
+        await conn.close()
+    assert {name: reasons[ids[name]] for name in rows} == {
+        "plain": [],
+        "disagree": ["judges_disagree"],
+        "injection": ["injection_suspected"],
+        "empty": ["unscorable"],
+        "vague": ["flagged"],
+    }

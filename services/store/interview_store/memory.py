@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from interview_shared.domain import email_key
 from interview_shared.events import Event
 from interview_shared.projections import utc
+from interview_shared.reviews import HUMAN_SCORER
 from sortedcontainers import SortedList
 
 from interview_store.port import (
@@ -39,6 +40,7 @@ from interview_store.port import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
 )
 from interview_store.query import ListRequest, Position, SortValue, page, prepare, score_key
 from interview_store.rules import (
@@ -134,6 +136,15 @@ class _Table(Generic[R]):
                     if part in new_parts:
                         self._index[(name, part, field)].add((new_values[field], row_id))
 
+    def remove(self, ident: uuid.UUID) -> None:
+        """Drop a row and its index entries (a no-op for an unknown id)."""
+        row = self.rows.pop(ident, None)
+        if row is None:
+            return
+        del self._by_key[ident.int]
+        for index, key in self._entries(row):
+            self._index[index].discard(key)
+
     def _entries(self, row: R) -> Iterator[tuple[tuple[str, Hashable, str], Key]]:
         row_id = self._ident(row).int
         for name, keys_of in self._partitions.items():
@@ -219,6 +230,14 @@ class MemoryStore:
             {"answer": lambda r: (r.answer_id,), "interview": lambda r: (r.interview_id,)},
         )
         self._evaluations_of: defaultdict[uuid.UUID, list[Evaluation]] = defaultdict(list)
+        # The review queue: flagged evaluations of answers no person has graded yet.
+        self._queue = _Table[Evaluation](
+            lambda r: r.id,
+            {"created_at": lambda r: r.created_at},
+            {"reason": lambda r: set(r.review_reasons)},
+        )
+        self._graded: set[uuid.UUID] = set()
+        """Answers with a human grade: none of their evaluations is queued any more."""
         self._answers_of: defaultdict[tuple[uuid.UUID, uuid.UUID], list[AnswerRow]] = defaultdict(
             list
         )
@@ -303,12 +322,24 @@ class MemoryStore:
         for evaluation in changes.evaluations:
             self._evaluations.put(evaluation)
             self._evaluations_of[evaluation.answer_id].append(evaluation)
+            self._enqueue(evaluation)
         self._reports.update(changes.reports)
         self._sessions.update((s.id, s) for s in changes.chat_sessions)
         for message in changes.chat_messages:
             self._messages[message.session_id].append(message)
             self._message_ids.add(message.id)
         self._replays.update((i, row.replay) for i, row in changes.replays.items())
+
+    def _enqueue(self, evaluation: Evaluation) -> None:
+        """Keep the review queue: a human grade takes every verdict of its answer out, and a
+        verdict arriving later (a replay's) for a graded answer never goes in."""
+        answer_id = evaluation.answer_id
+        if evaluation.lineage.scorer == HUMAN_SCORER:
+            self._graded.add(answer_id)
+            for queued in self._evaluations_of[answer_id]:
+                self._queue.remove(queued.id)
+        elif evaluation.review_reasons and answer_id not in self._graded:
+            self._queue.put(evaluation)
 
     async def event_outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         """The recorded outcome of an event, or None."""
@@ -453,6 +484,16 @@ class MemoryStore:
             partition = ("interview", filters.interview_id)
         rows = self._evaluations.scan(request, partition)
         return self._evaluations.list(request, rows, lambda e: _evaluation_matches(e, filters))
+
+    async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
+        """An evaluation by id."""
+        return self._evaluations.rows.get(evaluation_id)
+
+    async def list_reviews(self, query: ListQuery, filters: ReviewFilter) -> Page[Evaluation]:
+        """A page of the review queue, of one reason if asked."""
+        request = prepare("reviews", query)
+        partition = ALL if filters.reason is None else ("reason", filters.reason)
+        return self._queue.list(request, self._queue.scan(request, partition))
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""

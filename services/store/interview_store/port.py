@@ -38,6 +38,7 @@ from interview_shared.read_models import (
     QuestionFilter,
     Record,
     Replay,
+    ReviewFilter,
     StoreUnavailableError,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "QuestionFilter",
     "Record",
     "Replay",
+    "ReviewFilter",
     "Store",
     "StoreUnavailableError",
 ]

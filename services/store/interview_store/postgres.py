@@ -47,6 +47,7 @@ from interview_store.port import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
     StoreUnavailableError,
 )
 from interview_store.query import ListRequest, page, position, prepare
@@ -299,7 +300,8 @@ def _evaluation_record(e: Evaluation) -> tuple[Any, ...]:
     return (
         e.id, e.answer_id, e.interview_id, e.question_id, e.outcome, e.score, _json(e.criteria),
         e.feedback, e.unscorable_reason, _json(e.explanation), list(e.flags), _json(e.lineage),
-        e.lineage.rubric_version, _json(e.usage), e.created_at,
+        e.lineage.rubric_version, _json(e.usage), e.created_at, e.confidence,
+        None if e.review is None else _json(e.review), list(e.review_reasons),
     )  # fmt: skip
 
 
@@ -396,7 +398,10 @@ def _locked_interview(row: Row) -> Interview:
 
 
 def _evaluation(row: Row) -> Evaluation:
-    return Evaluation.model_validate(_decoded(row, "criteria", "explanation", "lineage", "usage"))
+    data = _decoded(row, "criteria", "explanation", "lineage", "usage")
+    if data["review"] is not None:
+        data["review"] = json.loads(data["review"])
+    return Evaluation.model_validate(data)
 
 
 def _answer_row(row: Row) -> AnswerRow:
@@ -659,6 +664,19 @@ class PostgresStore:
         if filters.max_score is not None:
             where.add("score <= {}::float8", filters.max_score)
         return await self._page("evaluations", request, where, _evaluation)
+
+    async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
+        """An evaluation by id."""
+        return await self._get(sql.EVALUATION, evaluation_id, _evaluation)
+
+    async def list_reviews(self, query: ListQuery, filters: ReviewFilter) -> Page[Evaluation]:
+        """A page of the review queue, of one reason if asked."""
+        request = prepare("reviews", query)
+        where = sql.Where()
+        where.add(sql.REVIEW_QUEUE)
+        if filters.reason is not None:
+            where.add("{}::text = ANY(review_reasons)", filters.reason)
+        return await self._page("reviews", request, where, _evaluation)
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""

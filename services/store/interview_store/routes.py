@@ -18,6 +18,7 @@ from interview_shared.http import (
     list_query,
     listing,
     question_filter,
+    review_filter,
 )
 from interview_shared.read_models import (
     Answer,
@@ -37,6 +38,7 @@ from interview_shared.read_models import (
     Question,
     QuestionFilter,
     Replay,
+    ReviewFilter,
 )
 from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 
@@ -150,6 +152,22 @@ async def list_evaluations(
 ) -> Page[Evaluation]:
     """Every evaluation (history included), filtered and paged."""
     return await listing(store.list_evaluations(query, filters))
+
+
+@router.get(READ_PATHS["get_evaluation"])
+async def get_evaluation(evaluation_id: uuid.UUID, store: StoreDep) -> Evaluation:
+    """One evaluation."""
+    return found(await store.get_evaluation(evaluation_id), "evaluation")
+
+
+@router.get(READ_PATHS["list_reviews"])
+async def list_reviews(
+    store: StoreDep,
+    query: Listing,
+    filters: Annotated[ReviewFilter, Depends(review_filter)],
+) -> Page[Evaluation]:
+    """The review queue: flagged evaluations whose answer no person has graded, paged."""
+    return await listing(store.list_reviews(query, filters))
 
 
 @router.get(READ_PATHS["get_chat_session"])

@@ -25,10 +25,12 @@ from interview_shared.projections import (
     answer_fields,
     candidate_fields,
     chat_session_fields,
+    evaluation_fields,
     interview_fields,
     question_fields,
     utc,
 )
+from interview_shared.reviews import rank_current
 from pydantic import BaseModel
 
 from interview_store.port import (
@@ -392,27 +394,7 @@ class _Planner:
     def answer_evaluated(self, event: ev.AnswerEvaluated) -> str | None:
         if (reason := self.claim(Kind.EVALUATION, event.evaluation_id)) is not None:
             return reason
-        self.changes.evaluations.append(
-            trusted(
-                Evaluation,
-                {
-                    "id": event.evaluation_id,
-                    "answer_id": event.answer_id,
-                    "interview_id": event.interview_id,
-                    "question_id": event.question_id,
-                    "outcome": event.outcome,
-                    "score": event.score,
-                    "criteria": tuple(event.criteria),
-                    "feedback": event.feedback,
-                    "unscorable_reason": event.unscorable_reason,
-                    "explanation": dict(event.explanation),
-                    "flags": tuple(event.flags),
-                    "lineage": event.lineage,
-                    "usage": event.usage,
-                    "created_at": utc(event.occurred_at),
-                },
-            )
-        )
+        self.changes.evaluations.append(trusted(Evaluation, evaluation_fields(event)))
         return None
 
     def interview_evaluated(self, event: ev.InterviewEvaluated) -> str | None:
@@ -518,12 +500,16 @@ def newest_first(evaluation: Evaluation) -> tuple[datetime, uuid.UUID]:
 def current_evaluation(
     evaluations: Iterable[Evaluation], active_rubric: str | None
 ) -> Evaluation | None:
-    """The newest evaluation for the active rubric version, else the newest overall."""
-    ordered = sorted(evaluations, key=newest_first, reverse=True)
-    for evaluation in ordered:
-        if evaluation.lineage.rubric_version == active_rubric:
-            return evaluation
-    return ordered[0] if ordered else None
+    """The newest human grade, else the newest evaluation for the active rubric version, else
+    the newest overall (`reviews.rank_current`; the evaluator's report folds choose alike)."""
+    return max(evaluations, key=lambda e: (_rank(e, active_rubric), *newest_first(e)), default=None)
+
+
+def _rank(evaluation: Evaluation, active_rubric: str | None) -> int:
+    lineage = evaluation.lineage
+    return rank_current(
+        scorer=lineage.scorer, rubric_version=lineage.rubric_version, active_rubric=active_rubric
+    )
 
 
 def with_evaluation(

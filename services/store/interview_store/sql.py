@@ -70,7 +70,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "evaluations": (
         "id", "answer_id", "interview_id", "question_id", "outcome", "score", "criteria",
         "feedback", "unscorable_reason", "explanation", "flags", "lineage", "rubric_version",
-        "usage", "created_at",
+        "usage", "created_at", "confidence", "review", "review_reasons",
     ),
     "chat_sessions": ("id", "interview_id", "created_at"),
     "chat_messages": ("id", "session_id", "role", "content", "sequence", "created_at"),
@@ -125,7 +125,8 @@ ANSWER_COLUMNS = (
 )
 EVALUATION_COLUMNS = (
     "id, answer_id, interview_id, question_id, outcome, score, criteria, feedback,"
-    " unscorable_reason, explanation, flags, lineage, usage, created_at"
+    " unscorable_reason, explanation, flags, lineage, usage, created_at, confidence, review,"
+    " review_reasons"
 )
 
 EVENT_OUTCOME = "SELECT event_id, outcome, reason FROM processed_events WHERE event_id = $1"
@@ -150,6 +151,7 @@ LATEST_ANSWERS = f"""
 SELECT DISTINCT ON (question_id) {ANSWER_COLUMNS} FROM answers
 WHERE interview_id = $1 ORDER BY question_id, submitted_at DESC, id DESC
 """
+EVALUATION = f"SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE id = $1"
 EVALUATIONS_OF = f"SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE answer_id = ANY($1::uuid[])"
 CHAT_SESSION = "SELECT id, interview_id, created_at FROM chat_sessions WHERE id = $1"
 CHAT_MESSAGES = """
@@ -194,7 +196,18 @@ LISTINGS: dict[str, Listing] = {
         {"created_at": ("created_at", "timestamptz"),
          "score": ("coalesce(score, -1.0::float8)", "float8")},
     ),
+    # The review queue: flagged rows (`evaluations_review_queue` index) of answers without a
+    # human grade (`evaluations_human_grades`); `REVIEW_QUEUE` is its base condition.
+    "reviews": Listing(
+        "evaluations", EVALUATION_COLUMNS, {"created_at": ("created_at", "timestamptz")}
+    ),
 }  # fmt: skip
+
+REVIEW_QUEUE = (
+    "review_reasons <> '{{}}' AND NOT EXISTS (SELECT 1 FROM evaluations AS h"
+    " WHERE h.answer_id = evaluations.answer_id AND h.lineage->>'scorer' = 'human')"
+)
+"""A `Where.add` template (its braces doubled: it takes no parameter)."""
 
 
 @dataclass

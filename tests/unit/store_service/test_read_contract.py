@@ -36,6 +36,7 @@ from interview_shared.read_models import (
     InvalidQueryError,
     ListQuery,
     QuestionFilter,
+    ReviewFilter,
 )
 from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 from interview_store.main import create_app
@@ -46,7 +47,7 @@ from support import StoreReadSide
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 IDS = {
     name: uuid.uuid4()
-    for name in ("candidate", "question", "interview", "answer", "chat", "replay")
+    for name in ("candidate", "question", "interview", "answer", "evaluation", "chat", "replay")
 }
 
 
@@ -80,10 +81,13 @@ def seed() -> list[Event]:
         InterviewStatusChanged(interview_id=IDS["interview"], status=InterviewStatus.IN_PROGRESS),
         answer,
         AnswerEvaluated(
+            evaluation_id=IDS["evaluation"],
             answer_id=IDS["answer"],
             interview_id=IDS["interview"],
             question_id=IDS["question"],
             score=72.5,
+            flags=("judges_disagree", "needs_human_review"),
+            confidence=0.4,
             lineage=Lineage(
                 scorer="offline", scorer_version="1", rubric_version="v1", evaluator_version="0"
             ),
@@ -162,6 +166,14 @@ QUERIES: dict[str, tuple[Query, Query]] = {
         lambda r: r.list_evaluations(ListQuery(), EvaluationFilter(answer_id=IDS["answer"])),
         lambda r: r.list_evaluations(ListQuery(), EvaluationFilter(answer_id=UNKNOWN)),
     ),
+    "get_evaluation": (
+        lambda r: r.get_evaluation(IDS["evaluation"]),
+        lambda r: r.get_evaluation(UNKNOWN),
+    ),
+    "list_reviews": (
+        lambda r: r.list_reviews(ListQuery(), ReviewFilter(reason="judges_disagree")),
+        lambda r: r.list_reviews(ListQuery(), ReviewFilter(reason="unscorable")),
+    ),
     "get_chat_session": (
         lambda r: r.get_chat_session(IDS["chat"]),
         lambda r: r.get_chat_session(UNKNOWN),
@@ -200,6 +212,10 @@ async def test_the_seeded_rows_are_found(read: ReadSide) -> None:
     replay = await read.get_replay(IDS["replay"])
     assert replay is not None
     assert (replay.status, replay.evaluated) == ("running", 2)
+    queue = await read.list_reviews(ListQuery(), ReviewFilter())
+    assert [(e.id, e.review_reasons, e.confidence) for e in queue.items] == [
+        (IDS["evaluation"], ("judges_disagree",), 0.4)
+    ]
 
 
 async def test_an_unknown_sort_field_is_an_invalid_query(read: ReadSide) -> None:
