@@ -42,7 +42,7 @@ def human(
 
 
 async def queue(store: Store, reason: str | None = None, **query: Any) -> list[uuid.UUID]:
-    page = await store.list_reviews(ListQuery(**query), ReviewFilter(reason=reason))  # type: ignore[arg-type]
+    page = await store.list_reviews(ListQuery(**query), ReviewFilter(reason=reason))
     return [e.id for e in page.items]
 
 

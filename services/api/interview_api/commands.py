@@ -19,6 +19,7 @@ from cachetools import LRUCache
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
     AnswerAudioSubmitted,
+    AnswerEvaluated,
     AnswerSubmitted,
     CandidateRegistered,
     ChatMessagePosted,
@@ -44,6 +45,7 @@ from interview_shared.projections import (
     answer_fields,
     candidate_fields,
     chat_session_fields,
+    evaluation_fields,
     interview_fields,
     interview_from_state,
     question_fields,
@@ -52,6 +54,7 @@ from interview_shared.read_models import (
     Answer,
     Candidate,
     ChatSession,
+    Evaluation,
     Interview,
     Question,
 )
@@ -174,6 +177,10 @@ class Commands:
             replay_id=uuid.uuid4(), scope=scope, correlation_id=correlation_id, **fields
         )
         return await self._write(event, event.replay_id)
+
+    async def record_evaluation(self, event: AnswerEvaluated) -> Written:
+        """Publish an evaluation made at the gateway (a person's grade) and wait for the store."""
+        return await self._write(event, event.evaluation_id, Evaluation(**evaluation_fields(event)))
 
     async def create_interview(self, body: InterviewIn, correlation_id: str) -> Written:
         """Publish interview.created once the candidate and every question exist."""

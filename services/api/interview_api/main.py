@@ -33,6 +33,8 @@ from interview_api.cv_routes import router as cv_router
 from interview_api.live import AppliedGate, LiveEvents
 from interview_api.operator_routes import router as operator_router
 from interview_api.projection import Projection
+from interview_api.review_routes import Reviews
+from interview_api.review_routes import router as review_router
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
 from interview_api.suggestions import router as suggestions_router
@@ -82,6 +84,7 @@ def create_app(
                 publisher=EventPublisher(publisher or broker),
                 wait_s=settings.read_your_writes_timeout_s,
             )
+            app.state.reviews = Reviews(commands=app.state.commands, read=read_side)
             sweeper = asyncio.create_task(_expire_held_frames(gate))
             stack.callback(sweeper.cancel)
             yield
@@ -107,6 +110,7 @@ def create_app(
     app.include_router(cv_router)
     mount_console(app)
     app.include_router(operator_router)
+    app.include_router(review_router)
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,
