@@ -3,8 +3,8 @@
 Per question the judge is shown up to k answers a human has graded, chosen by similarity to the
 answer being judged (nearest first), with their grades; they travel in `ScoringRequest.examples`
 and reach the model as delimited data, never as instructions. Sources: the golden data
-(`load_golden_examples`), and human reviews recorded by the product, which `add` accepts as they
-arrive (the product records none yet: a `review.recorded` consumer would call `add`).
+(`load_golden_examples`), and human grades recorded by the product (`POST
+/api/v1/evaluations/{id}/reviews`), which `review_reports.ReviewFollowUp` adds as they arrive.
 
 Examples are keyed by the question's text as the answer saw it (the snapshot), so an edited
 question does not borrow grades given against its old wording.
@@ -53,8 +53,11 @@ class MemoryExampleBank:
             self.add(question, example)
 
     def add(self, question: str, example: GradedExample) -> None:
-        """Record one graded answer to `question` (golden data or a human review)."""
-        self._by_question[_key(question)].append(example)
+        """Record one graded answer to `question` (golden data or a human review); a new grade
+        of an answer already held replaces it (a person corrected the grade)."""
+        held = self._by_question[_key(question)]
+        held[:] = [e for e in held if e.answer_id != example.answer_id]
+        held.append(example)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_question.values())

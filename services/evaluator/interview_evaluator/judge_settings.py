@@ -94,7 +94,10 @@ def build_judge(settings: JudgeSettings) -> OpenAIJudge | None:
 
 
 def example_bank(settings: JudgeSettings) -> MemoryExampleBank | None:
-    """Graded examples from JUDGE_EXAMPLES_FILE (golden JSONL format), or None."""
-    if settings.judge_examples_file is None:
+    """Graded examples from JUDGE_EXAMPLES_FILE (golden JSONL format), else an empty bank that
+    human grades fill; None when JUDGE_EXAMPLES_K is 0 (no examples shown)."""
+    if settings.judge_examples_k == 0:
         return None
+    if settings.judge_examples_file is None:
+        return MemoryExampleBank()
     return MemoryExampleBank(load_golden_examples(settings.judge_examples_file))

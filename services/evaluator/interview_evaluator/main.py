@@ -16,11 +16,13 @@ from interview_shared.service import broker_check, create_service_app, kafka_bro
 from interview_shared.telemetry import tracing
 
 from interview_evaluator.evaluation import AnswerEvaluator
+from interview_evaluator.examples import MemoryExampleBank
 from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
 from interview_evaluator.producer import KafkaSender
 from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
 from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
+from interview_evaluator.review_reports import ReviewFollowUp, kafka_follow_up
 from interview_evaluator.scoring import Scorer
 from interview_evaluator.semantic_scorer import offline_scorer
 from interview_evaluator.settings import EvaluatorSettings
@@ -40,20 +42,29 @@ def create_app(
     scorer: Scorer | None = None,
     log_tail: Callable[[], LogTail] | None = None,
     sender: RawPublisher | None = None,
+    reviews: ReviewFollowUp | None = None,
 ) -> FastAPI:
-    """Build the evaluator; `scorer`, `log_tail` (the reports' view of the log) and `sender`
-    (where verdicts, reports and dead letters go) replace the real adapters in tests. The
-    evaluator calls no other service: everything it needs is on Kafka."""
+    """Build the evaluator; `scorer`, `log_tail` (the reports' view of the log), `sender`
+    (where verdicts, reports and dead letters go) and `reviews` (human grades' follow-up)
+    replace the real adapters in tests. The evaluator calls no other service: everything it
+    needs is on Kafka."""
     judge = None if scorer is not None else build_judge(settings)
     active: Scorer = scorer or judge or offline_scorer(settings.offline_scorer)
     log.info("scorer_selected", scorer=active.name)
     broker = kafka_broker(settings, client_id="interview-evaluator")
     kafka_sender = KafkaSender(settings.kafka_bootstrap_servers, client_id="interview-evaluator")
     publisher = EventPublisher(sender or kafka_sender)
+    bank = judge.examples if judge is not None else None
     follower = ReportFollower(
         tail=log_tail or (lambda: KafkaLogTail(settings.kafka_bootstrap_servers)),
         publisher=publisher,
         wait_s=settings.aggregate_wait_s,
+        reviews=reviews
+        or kafka_follow_up(
+            settings.kafka_bootstrap_servers,
+            publisher=publisher,
+            bank=bank if isinstance(bank, MemoryExampleBank) else None,
+        ),
     )
 
     @asynccontextmanager

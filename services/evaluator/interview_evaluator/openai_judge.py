@@ -263,6 +263,8 @@ class OpenAIJudge:
     ) -> None:
         self._config = config
         self._examples = examples
+        self.examples = examples
+        """The bank graded examples come from (human grades are added to it as they arrive)."""
         self._client = client
         self.breaker = breaker or CircuitBreaker(counts_as_failure=is_service_failure)
         self._policy = retry_policy or RetryPolicy(

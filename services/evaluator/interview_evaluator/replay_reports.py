@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from interview_shared import topics
 from interview_shared.events import AnswerEvaluated, AnswerSubmitted, Event, InterviewEvaluated
+from interview_shared.reviews import rank_current
 
 from interview_evaluator.aggregate import CurrentScore, summarise
 from interview_evaluator.ids import interview_evaluated_event_id
@@ -99,17 +100,24 @@ class ReportFold:
         return chosen
 
     def _current(self, state: _Interview, answer: AnswerSubmitted) -> CurrentScore | None:
-        """The newest evaluation under the question's active rubric, else the newest overall
-        (as the store's `rules.current_evaluation` chooses)."""
-        verdicts = sorted(
-            state.evaluations.get(answer.answer_id, {}).values(),
-            key=lambda v: (v.occurred_at, v.evaluation_id),
-            reverse=True,
-        )
-        if not verdicts:
-            return None
+        """The newest human grade, else the newest evaluation under the question's active
+        rubric, else the newest overall (as the store's `rules.current_evaluation` chooses)."""
         active = self._rubric_versions.get(answer.question_id, answer.question.rubric.version)
-        chosen = next((v for v in verdicts if v.lineage.rubric_version == active), verdicts[0])
+        chosen = max(
+            state.evaluations.get(answer.answer_id, {}).values(),
+            key=lambda v: (
+                rank_current(
+                    scorer=v.lineage.scorer,
+                    rubric_version=v.lineage.rubric_version,
+                    active_rubric=active,
+                ),
+                v.occurred_at,
+                v.evaluation_id,
+            ),
+            default=None,
+        )
+        if chosen is None:
+            return None
         return CurrentScore(
             evaluation_id=chosen.evaluation_id,
             score=chosen.score,
@@ -117,6 +125,11 @@ class ReportFold:
             skills=answer.question.skills,
             created_at=chosen.occurred_at,
         )
+
+    def answer(self, interview_id: uuid.UUID, answer_id: uuid.UUID) -> AnswerSubmitted | None:
+        """An answer folded in (for its text and question), if it was on the log."""
+        state = self._interviews.get(interview_id)
+        return None if state is None else state.answers.get(answer_id)
 
 
 async def recomputed_reports(
@@ -127,8 +140,19 @@ async def recomputed_reports(
 ) -> list[InterviewEvaluated]:
     """The new reports of `interview_ids`, read from the whole answers and evaluations topics
     (an interview's answers may be older than the replay's window)."""
+    fold = await folded(bootstrap, interview_ids, rubric_versions=rubric_versions)
+    return fold.reports()
+
+
+async def folded(
+    bootstrap: str,
+    interview_ids: Iterable[uuid.UUID],
+    *,
+    rubric_versions: Mapping[uuid.UUID, str],
+) -> ReportFold:
+    """A `ReportFold` of `interview_ids` over the whole answers and evaluations topics."""
     fold = ReportFold(interview_ids, rubric_versions=rubric_versions)
     for topic in (topics.ANSWERS, topics.EVALUATIONS):
         async for event in log_events(bootstrap, topic):
             fold.observe(event)
-    return fold.reports()
+    return fold

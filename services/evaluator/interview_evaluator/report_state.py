@@ -34,6 +34,7 @@ from interview_shared.events import (
     InterviewEvaluated,
     OutcomeRecorded,
 )
+from interview_shared.reviews import rank_current
 
 from interview_evaluator.aggregate import CurrentScore, summarise
 from interview_evaluator.ids import interview_evaluated_event_id
@@ -54,6 +55,7 @@ class _Evaluation:
     score: float | None
     rubric_version: str
     created_at: datetime
+    scorer: str
 
 
 @dataclass(slots=True)
@@ -189,6 +191,7 @@ def _evaluation(event: AnswerEvaluated) -> _Evaluation:
         score=event.score,
         rubric_version=event.lineage.rubric_version,
         created_at=event.occurred_at,
+        scorer=event.lineage.scorer,
     )
 
 
@@ -213,18 +216,24 @@ def _latest_applied(state: _Interview) -> list[_Answer | None]:
 
 def _current(state: _Interview, answer: _Answer) -> CurrentScore | None:
     """The answer's current evaluation, chosen as the store does (`rules.current_evaluation`):
-    the newest under the question's rubric version, else the newest overall. Questions are
-    immutable (only `question.created`), so the snapshot's rubric is the question's active one."""
-    evaluations = sorted(
+    the newest human grade, else the newest under the question's rubric version, else the
+    newest overall. An open interview's answers were judged with the rubric their snapshot
+    names (a rubric change reaches reported interviews through a replay's recompute)."""
+    chosen = max(
         state.evaluations.get(answer.answer_id, {}).values(),
-        key=lambda e: (e.created_at, e.evaluation_id),
-        reverse=True,
+        key=lambda e: (
+            rank_current(
+                scorer=e.scorer,
+                rubric_version=e.rubric_version,
+                active_rubric=answer.rubric_version,
+            ),
+            e.created_at,
+            e.evaluation_id,
+        ),
+        default=None,
     )
-    if not evaluations:
+    if chosen is None:
         return None
-    chosen = next(
-        (e for e in evaluations if e.rubric_version == answer.rubric_version), evaluations[0]
-    )
     return CurrentScore(
         evaluation_id=chosen.evaluation_id,
         score=chosen.score,

@@ -29,6 +29,7 @@ from interview_shared.messaging import EventPublisher
 from pydantic import ValidationError
 
 from interview_evaluator.report_state import ReportBook
+from interview_evaluator.review_reports import ReviewFollowUp
 
 FOLLOWED: tuple[topics.Topic, ...] = (topics.ANSWERS, topics.EVALUATIONS, topics.OUTCOMES)
 log = get_logger(__name__)
@@ -149,8 +150,11 @@ class ReportFollower:
         wait_s: float,
         sweep_s: float = 1.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reviews: ReviewFollowUp | None = None,
     ) -> None:
         self._tail = tail
+        self._reviews = reviews
+        """Human grades of reported interviews: re-reported from here, after the catch-up."""
         self._publisher = publisher
         self._wait = timedelta(seconds=wait_s)
         self._sweep_s = sweep_s
@@ -192,6 +196,16 @@ class ReportFollower:
                 swept = time.monotonic()
             for interview_id in touched & self.book.completed:
                 await self._report(interview_id)
+            if self._reviews is not None and self._reviews.due:
+                await self._follow_up(self._reviews)
+
+    async def _follow_up(self, reviews: ReviewFollowUp) -> None:
+        # After this pass's own reports, so a grade the live book just reported is seen as such.
+        try:
+            await reviews.run()
+        except Exception as exc:  # Kafka unavailable: kept for the next pass
+            log.warning("review_follow_up_failed", error=repr(exc))
+            await asyncio.sleep(self._sweep_s)
 
     def _fold(self, records: Sequence[ConsumerRecord[Any, Any]]) -> set[uuid.UUID]:
         touched: set[uuid.UUID] = set()
@@ -200,6 +214,8 @@ class ReportFollower:
                 event = decode_event(record.value or b"")
             except ValidationError:
                 continue  # poison: its own consumer dead-letters it
+            if self._reviews is not None:
+                self._reviews.observe(event)
             if (interview_id := self.book.observe(event)) is not None:
                 touched.add(interview_id)
         return touched
