@@ -222,8 +222,8 @@ class _KafkaChild:
 
 
 class _Supervision:
-    """One supervising task per child, each started as soon as its child is up: a broker that
-    dies while the services start is restarted too, not only once everything is ready."""
+    """One supervising task per child, each started as soon as its child is ready: a broker or a
+    store that dies while the later services start is restarted too, not only once all are up."""
 
     def __init__(self, env: dict[str, str], stop: asyncio.Event) -> None:
         self._policy = RestartPolicy.from_env(env)
@@ -269,12 +269,15 @@ async def run() -> int:
             supervision.watch(_KafkaChild(kafka))
         created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         say(f"topics ready ({len(created)} created)")
-        group = ServiceGroup(env)
-        await group.start(lambda s: say(f"{s.name} ready on port {s.port(group.env)}"))
+        group = services = ServiceGroup(env)
+
+        def ready(service: Service) -> None:
+            say(f"{service.name} ready on port {service.port(services.env)}")
+            supervision.watch(_ServiceChild(services, service.name))
+
+        await services.start(ready)
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
         say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
-        for service in SERVICES:
-            supervision.watch(_ServiceChild(group, service.name))
         return 0 if await supervision.until_stopped() else 1
     except (MissingToolError, ServiceStartError) as exc:
         say(str(exc))
