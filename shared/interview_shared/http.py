@@ -131,8 +131,11 @@ def install_error_handlers(app: FastAPI) -> None:
 HealthCheck = Callable[[], Awaitable[bool]]
 
 
-def health_router(checks: Mapping[str, HealthCheck]) -> APIRouter:
-    """`/health/live` (the process answers) and `/health/ready` (every dependency answers)."""
+def health_router(
+    checks: Mapping[str, HealthCheck], *, details: Callable[[], Mapping[str, Any]] | None = None
+) -> APIRouter:
+    """`/health/live` (the process answers) and `/health/ready` (every dependency answers);
+    `details` adds fields to the readiness body (a store's rebuild progress, say)."""
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live")
@@ -143,6 +146,8 @@ def health_router(checks: Mapping[str, HealthCheck]) -> APIRouter:
     async def ready() -> dict[str, Any] | JSONResponse:
         results = {name: await _safe(check) for name, check in checks.items()}
         body = {"status": "ok" if all(results.values()) else "unavailable", "checks": results}
+        if details is not None:
+            body.update(details())
         return body if all(results.values()) else JSONResponse(status_code=503, content=body)
 
     return router

@@ -20,6 +20,18 @@ STORE_BATCH_SECONDS = Histogram(
 STORE_EVENTS_APPLIED = Counter(
     "interview_store_events_applied_total", "Events the store applied (duplicates included)"
 )
+STORE_REBUILD_APPLIED = Gauge(
+    "interview_store_rebuild_applied_records",
+    "Records of the log the store's replay (rebuild) has read since it started",
+)
+STORE_REBUILD_TARGET = Gauge(
+    "interview_store_rebuild_target_records",
+    "Records the store's replay had to read to reach the end offsets seen when it started",
+)
+STORE_REBUILD_CAUGHT_UP = Gauge(
+    "interview_store_rebuild_caught_up",
+    "1 once the store's replay has reached its target on every partition it reads, else 0",
+)
 HTTP_REQUEST_SECONDS = Histogram(
     "interview_http_request_seconds",
     "Time from receiving an HTTP request to sending the response's status line",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -66,11 +67,13 @@ def create_service_app(
     resources: Resources = _no_resources,
     service: str | None = None,
     settings: ServiceSettings | None = None,
+    ready_details: Callable[[], Mapping[str, Any]] | None = None,
 ) -> FastAPI:
     """A FastAPI app that runs `broker` inside `resources`, with health probes, the error
     envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`.
     `service` labels its HTTP metrics (default: `title`). With `settings`, the lag of the
-    broker's consumer groups is exported at `/metrics` and gates readiness."""
+    broker's consumer groups is exported at `/metrics` and gates readiness. `ready_details`
+    adds fields to the `/health/ready` body."""
     lag = _lag_monitor(broker, settings)
     if lag is not None and settings is not None and settings.consumer_lag_ready_max:
         checks = {**checks, "lag": _lag_check(lag, settings.consumer_lag_ready_max)}
@@ -95,7 +98,7 @@ def create_service_app(
         FastAPIInstrumentor.instrument_app(app, excluded_urls="health/,metrics")
     _serve_metrics(app)
     install_error_handlers(app)
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, details=ready_details))
     _serve_asyncapi(app, AsyncAPI(broker, title=title, description=description))
     return app
 
