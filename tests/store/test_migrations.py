@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0007"
+HEAD = "r0008"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
@@ -45,7 +45,7 @@ async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> 
     assert {"candidates_email_lower_key", "questions_skills_gin", "questions_tags_gin",
             "interviews_status_created_idx", "processed_events_pkey",
             "replays_pkey", "evaluations_review_queue",
-            "evaluations_human_grades"} <= names  # fmt: skip
+            "evaluations_human_grades", "consumed_offsets_pkey"} <= names  # fmt: skip
     await migrate(fresh_database)  # idempotent at head
     assert await version(fresh_database) == HEAD
 

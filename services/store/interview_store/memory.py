@@ -34,7 +34,9 @@ from interview_store.port import (
     InterviewFilter,
     InterviewLogEntry,
     InterviewReport,
+    KeptOffset,
     ListQuery,
+    Offsets,
     Outcome,
     Page,
     Question,
@@ -196,6 +198,7 @@ class MemoryStore:
 
     def __init__(self, *, vectors: MemoryQuestionVectors | None = None) -> None:
         self._lock = asyncio.Lock()
+        self._offsets: dict[tuple[str, int], KeptOffset] = {}
         self._vectors = vectors or MemoryQuestionVectors()
         # (outcome, reason) rather than ApplyResult: plain strings, which the collector ignores.
         self._outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
@@ -290,14 +293,25 @@ class MemoryStore:
 
     # --- write side --------------------------------------------------------------------------
 
-    async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
+    async def apply(
+        self, events: Sequence[Event], *, offsets: Offsets | None = None
+    ) -> list[ApplyResult]:
         """Apply a batch atomically: plan it against current state, then commit in one step."""
         # The lock makes plan + commit one critical section, so concurrent batches serialise.
         async with self._lock:
             changes = plan_batch(self, events)
             self._commit(changes)
+            for partition, kept in (offsets or {}).items():
+                old = self._offsets.get(partition, KeptOffset(0, 0))
+                self._offsets[partition] = KeptOffset(
+                    max(old.next_offset, kept.next_offset), max(old.announced, kept.announced)
+                )
         self._vectors.created(changes.questions)  # embedded off the ingest path
         return changes.results
+
+    async def consumed_offsets(self) -> dict[tuple[str, int], KeptOffset]:
+        """Offsets applied by this process: none at start, so every start replays the log."""
+        return dict(self._offsets)
 
     def _commit(self, changes: Changes) -> None:
         for recorded in changes.recorded:

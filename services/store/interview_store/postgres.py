@@ -41,7 +41,9 @@ from interview_store.port import (
     InterviewFilter,
     InterviewLogEntry,
     InterviewReport,
+    KeptOffset,
     ListQuery,
+    Offsets,
     Outcome,
     Page,
     Question,
@@ -335,6 +337,17 @@ async def _write(conn: Any, changes: Changes) -> None:
         )
 
 
+async def _advance(conn: Any, offsets: Offsets) -> None:
+    ordered = sorted(offsets.items())
+    await conn.execute(
+        sql.ADVANCE_OFFSETS,
+        [topic for (topic, _), _ in ordered],
+        [partition for (_, partition), _ in ordered],
+        [kept.next_offset for _, kept in ordered],
+        [kept.announced for _, kept in ordered],
+    )
+
+
 def _replay_args(row: ReplayRow) -> tuple[Any, ...]:
     r = row.replay
     return (r.id, r.status, r.scanned, r.evaluated, r.skipped, r.cost_usd, row.at)
@@ -464,8 +477,13 @@ class PostgresStore:
 
     # --- write side --------------------------------------------------------------------------
 
-    async def apply(self, events: Sequence[Event]) -> list[ApplyResult]:
+    async def apply(
+        self, events: Sequence[Event], *, offsets: Offsets | None = None
+    ) -> list[ApplyResult]:
         """Apply a batch in one transaction, retrying it whole if a concurrent batch raced it.
+
+        The batch's Kafka offsets are written in the same transaction as its rows, so the data
+        and the position it was read up to commit together (see `consumed_offsets`).
 
         Most batches are new events creating new rows, so the first attempt does not look up
         outcomes, taken ids and e-mails before writing: it plans as if none exist and lets the
@@ -476,6 +494,9 @@ class PostgresStore:
         trip and an index probe per event.
         """
         if not events:
+            if offsets:
+                async with self._connection() as conn, conn.transaction():
+                    await _advance(conn, offsets)
             return []
         refs = _references(events)
         for attempt in range(_ATTEMPTS):
@@ -488,6 +509,8 @@ class PostgresStore:
                         await _check(conn, refs, snap)
                         changes = plan_batch(snap, events)
                     await _write(conn, changes)
+                    if offsets:
+                        await _advance(conn, offsets)
                 if snap.checked:
                     self._optimistic = snap.found_nothing()
                 self._vectors.created(self._pool, changes.questions)  # off the ingest path
@@ -501,6 +524,14 @@ class PostgresStore:
                 # Jittered back-off so racing batches do not collide again in lock-step.
                 await asyncio.sleep(random.uniform(0, 0.002 * min(2**attempt, 64)))
         raise AssertionError("unreachable")
+
+    async def consumed_offsets(self) -> dict[tuple[str, int], KeptOffset]:
+        """The offsets kept with the data; none in an empty database (rebuild from 0)."""
+        rows = await self._fetch(sql.CONSUMED_OFFSETS)
+        return {
+            (r["topic"], r["kafka_partition"]): KeptOffset(r["next_offset"], r["announced"])
+            for r in rows
+        }
 
     async def event_outcome(self, event_id: uuid.UUID) -> ApplyResult | None:
         """The recorded outcome of an event, or None."""

@@ -109,6 +109,20 @@ ON CONFLICT (interview_id) DO UPDATE SET
     rubric_versions = excluded.rubric_versions, created_at = excluded.created_at
 """
 
+# Sorted input (the caller sorts) keeps the row-lock order the same in every transaction; GREATEST
+# keeps an offset from moving back when a partition's former owner commits a late batch.
+ADVANCE_OFFSETS = """
+INSERT INTO consumed_offsets (topic, kafka_partition, next_offset, announced, updated_at)
+SELECT topic, kafka_partition, next_offset, announced, now()
+FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[])
+    AS o(topic, kafka_partition, next_offset, announced)
+ON CONFLICT (topic, kafka_partition) DO UPDATE SET
+    next_offset = GREATEST(consumed_offsets.next_offset, excluded.next_offset),
+    announced = GREATEST(consumed_offsets.announced, excluded.announced),
+    updated_at = excluded.updated_at
+"""
+CONSUMED_OFFSETS = "SELECT topic, kafka_partition, next_offset, announced FROM consumed_offsets"
+
 # --- reads --------------------------------------------------------------------------------------
 
 CANDIDATE_COLUMNS = "id, name, email, cv_path, created_at, updated_at"
