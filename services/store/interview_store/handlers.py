@@ -10,6 +10,7 @@ from interview_shared.messaging import CONSUMER_ACK_POLICY
 from interview_shared.telemetry import batch_spans
 
 from interview_store.ingest import BatchIngestor
+from interview_store.rebuild import SeekToKeptOffsets
 
 
 def register_handlers(
@@ -23,13 +24,15 @@ def register_handlers(
 ) -> None:
     """Subscribe the ingestor to every domain topic, in batches.
 
-    A durable backend (PostgreSQL) consumes in a group and commits after each database commit:
-    at least once, resuming where it stopped. The memory backend holds nothing across restarts,
-    so it joins no group and replays the topics from the beginning on every start: Kafka's log is
-    the source of truth and the memory store is rebuilt from it.
+    A durable backend (PostgreSQL) consumes in a group (one owner per partition among replicas)
+    but starts each assigned partition at the offsets kept with its data (`SeekToKeptOffsets`):
+    at least once, resuming where its data ends, and rebuilding from the start of the log when
+    the database is empty. The memory backend holds nothing across restarts, so it joins no group
+    and replays the topics from the beginning on every start: Kafka's log is the source of truth
+    and the memory store is rebuilt from it.
     """
-
-    @broker.subscriber(
+    listener = SeekToKeptOffsets(ingestor) if durable else None
+    subscriber = broker.subscriber(
         *(topic.name for topic in topics.DOMAIN_TOPICS),
         group_id=group if durable else None,
         batch=True,
@@ -41,7 +44,12 @@ def register_handlers(
         ack_policy=CONSUMER_ACK_POLICY if durable else AckPolicy.ACK_FIRST,
         title="store-ingest",
         description="Persists every domain event; idempotent on event id.",
+        listener=listener,
     )
+    if listener is not None:
+        listener.consumer = lambda: subscriber.consumer
+
+    @subscriber
     async def persist_events(message: KafkaMessage) -> None:
         records = message.raw_message
         batch = records if isinstance(records, tuple) else (records,)

@@ -1,31 +1,40 @@
 """Consumes domain events in batches and applies each batch in one store transaction.
 
-Offsets are committed (by the subscriber's ack policy) only after `ingest` returns, i.e. after
-the database commit. While the database is down `ingest` keeps retrying with back-off and the
-service reports not-ready; past `outage_deadline_s` it raises so the batch is redelivered after a
-re-poll, which keeps the consumer inside `max.poll.interval.ms`.
+The batch's Kafka offsets are written in that same transaction (`Store.apply(offsets=...)`),
+and a restarted store resumes from them (`interview_store.rebuild`). The consumer group's
+offsets are committed (by the subscriber's ack policy) only after `ingest` returns, i.e. after
+the database commit and the outcome events. While the database is down `ingest` keeps retrying
+with back-off and the service reports not-ready; past `outage_deadline_s` it raises so the batch
+is redelivered after a re-poll, which keeps the consumer inside `max.poll.interval.ms`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 from interview_shared.catchup import CatchUp
 from interview_shared.events import Event, decode_event
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
-from interview_shared.metrics import STORE_BATCH_SECONDS, STORE_EVENTS_APPLIED
+from interview_shared.metrics import (
+    STORE_BATCH_SECONDS,
+    STORE_EVENTS_APPLIED,
+    STORE_REBUILD_APPLIED,
+    STORE_REBUILD_CAUGHT_UP,
+    STORE_REBUILD_TARGET,
+)
 from interview_shared.read_models import ApplyResult, StoreUnavailableError
 from pydantic import ValidationError
 
 from interview_store.outcomes import OutcomeAnnouncer
-from interview_store.port import Store
+from interview_store.port import KeptOffset, Offsets, Store
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class BatchIngestor:
@@ -51,23 +60,39 @@ class BatchIngestor:
         """Use `store` from now on; called by the lifespan once the store is open."""
         self._store = store
 
+    async def consumed_offsets(self) -> dict[tuple[str, int], KeptOffset]:
+        """The offsets kept with the store's data, retried while the database is down."""
+        store = self._store
+        if store is None:
+            raise StoreUnavailableError("the store is not open yet")
+        return await self._retrying(store.consumed_offsets)
+
+    def report_progress(self) -> dict[str, int]:
+        """How far the replay of the log has got; also exported as metrics."""
+        progress = self.catch_up.progress()
+        STORE_REBUILD_APPLIED.set(progress["applied"])
+        STORE_REBUILD_TARGET.set(progress["target"])
+        STORE_REBUILD_CAUGHT_UP.set(1 if self.catch_up.done else 0)
+        return progress
+
     async def ingest(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Apply one polled batch; returns only when it is durable or dead-lettered."""
         decoded = [pair async for pair in self._decode(records)]
-        if not decoded:
-            self.catch_up.seen(records)
-            return
+        offsets = self._offsets(records)
         try:
             with STORE_BATCH_SECONDS.time():
                 events = [event for _, event in decoded]
-                applied = list(zip(events, await self._apply_with_backoff(events), strict=True))
+                results = await self._apply_with_backoff(events, offsets)
+                applied = list(zip(events, results, strict=True))
         except StoreUnavailableError:
             raise
         except Exception:
             log.exception("batch_failed_isolating", size=len(decoded))
             applied = await self._apply_one_by_one(decoded)
-        # Announced before returning, so the offsets are committed only once the outcomes are
-        # on the log; a replaying memory store announced these outcomes in its previous life.
+            await self._apply_with_backoff([], offsets)  # dead letters included
+        # Announced before returning, so the group's offsets (the announced watermark) are
+        # committed only once the outcomes are on the log; what a rebuild replays below that
+        # watermark was announced in an earlier life (of this store or of its old database).
         fresh = {e.event_id for record, e in decoded if not self.catch_up.replayed(record)}
         announce = [(e, r) for e, r in applied if e.event_id in fresh]
         if announce and self._store is not None:
@@ -75,14 +100,25 @@ class BatchIngestor:
                 self._store, [e for e, _ in announce], [r for _, r in announce]
             )
         self.catch_up.seen(records)
+        self.report_progress()
         STORE_EVENTS_APPLIED.inc(len(decoded))
+
+    def _offsets(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Offsets:
+        """The batch's next offset per partition, with the watermark to keep beside it."""
+        ends: dict[tuple[str, int], int] = {}
+        for record in records:
+            tp = (record.topic, record.partition)
+            ends[tp] = max(ends.get(tp, 0), record.offset + 1)
+        return {tp: KeptOffset(end, self.catch_up.announced(tp)) for tp, end in ends.items()}
 
     async def _decode(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Any:
         for record in records:
             try:
                 yield record, decode_event(record.value or b"")
             except ValidationError as exc:
-                await self._processor.dead_letter(record, exc, attempts=0)
+                # Decoding is deterministic: a replayed record was dead-lettered when it was new.
+                if not self.catch_up.replayed(record):
+                    await self._processor.dead_letter(record, exc, attempts=0)
 
     async def _apply_one_by_one(
         self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]
@@ -98,14 +134,20 @@ class BatchIngestor:
                 await self._processor.dead_letter(record, exc, attempts=1)
         return applied
 
-    async def _apply_with_backoff(self, events: list[Event]) -> list[ApplyResult]:
-        if self._store is None:
+    async def _apply_with_backoff(
+        self, events: list[Event], offsets: Offsets | None = None
+    ) -> list[ApplyResult]:
+        store = self._store
+        if store is None:
             raise StoreUnavailableError("the store is not open yet")
+        return await self._retrying(lambda: store.apply(events, offsets=offsets))
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self._outage_deadline_s
         delay = 0.1
         while True:
             try:
-                results = await self._store.apply(events)
+                results = await call()
             except StoreUnavailableError as exc:
                 self.database_available = False
                 if time.monotonic() + delay > deadline:

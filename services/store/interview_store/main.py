@@ -19,6 +19,7 @@ from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
+from interview_store.rebuild import plan
 from interview_store.routes import router as read_api
 from interview_store.settings import StoreSettings
 
@@ -37,9 +38,14 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
         opened.append(active)
         ingestor.attach(active)
         if not durable:
-            # Ready only once the replay has reached today's end of the log.
-            targets = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
-            ingestor.catch_up = CatchUp(targets)
+            # Nothing kept, no group: the memory store replays every partition from offset 0 and
+            # is ready once it reaches today's end of the log (a PostgreSQL store plans each
+            # partition the same way, from its kept offsets, when the group assigns it).
+            ends = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
+            ingestor.catch_up.track(
+                {tp: plan(kept=None, committed=None, begin=0, end=end) for tp, end in ends.items()}
+            )
+            ingestor.report_progress()
         app.state.store = active
         try:
             yield
@@ -54,6 +60,9 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
         announcer=OutcomeAnnouncer(publisher),
         outage_deadline_s=settings.outage_deadline_s,
     )
+    # Not caught up until the partitions are known: the group's first assignment (PostgreSQL)
+    # or the end offsets read in the lifespan (memory).
+    ingestor.catch_up = CatchUp.awaiting()
     register_handlers(
         broker,
         ingestor=ingestor,
@@ -64,17 +73,21 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
     )
 
     async def store_ready() -> bool:
-        if not (opened and ingestor.database_available and ingestor.catch_up.done):
+        if not (opened and ingestor.database_available):
             return False
         return await opened[0].healthy()
+
+    async def rebuilt() -> bool:
+        return ingestor.catch_up.done
 
     app = create_service_app(
         title="interview-store",
         description="Persists every domain event and serves the read side.",
         broker=broker,
-        checks={"kafka": broker_check(broker), "store": store_ready},
+        checks={"kafka": broker_check(broker), "store": store_ready, "rebuild": rebuilt},
         resources=resources,
         settings=settings,
+        ready_details=lambda: {"rebuild": ingestor.report_progress()},
     )
     app.include_router(read_api)
     return app
