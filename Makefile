@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench bench-store bench-judge \
-        bench-evaluator bench-chat bench-replay score rescore ops kafka compose-up compose-down clean
+        bench-evaluator bench-chat bench-replay bench-rebuild score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ bench: setup ## The whole system under load, as ratios to same-run baselines: ma
 bench-store: setup ## Store ingest and listing benchmark (memory vs Postgres vs raw COPY)
 	@deploy/scripts/bootstrap.sh --test
 	@$(UV) run --frozen python -m interview_store.bench
+
+bench-rebuild: setup ## Rebuild of 100,000 events into an empty Postgres vs the live ingest rate (docs/performance.md)
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen python -m interview_store.bench_rebuild $(ARGS)
 
 bench-judge: setup ## Scorers vs human graders (JUDGE=llm with a real key; ARGS="--golden F")
 	@$(UV) run --frozen python -m interview_evaluator.cli bench-judge $(if $(JUDGE),--judge $(JUDGE)) $(ARGS)

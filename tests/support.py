@@ -168,6 +168,30 @@ async def commit_group_at_end(bootstrap: str, group: str, *topics: Topic) -> Non
         await consumer.stop()
 
 
+async def keep_offsets_at_end(bootstrap: str, dsn: str, *topics: Topic) -> None:
+    """Migrate the store database at `dsn` and keep its consumed offsets at the end of `topics`,
+    so a PostgreSQL store on it starts with what is produced next instead of rebuilding the
+    session's log (the store resumes from offsets kept with its data, not from a group's)."""
+    from interview_store.migrate import migrate
+    from interview_store.port import KeptOffset
+    from interview_store.postgres import PostgresStore
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    await migrate(dsn)
+    store = await PostgresStore.connect(dsn)
+    try:
+        kept = {(tp.topic, tp.partition): KeptOffset(end, end) for tp, end in ends.items()}
+        await store.apply([], offsets=kept)
+    finally:
+        await store.close()
+
+
 def consumer_record(
     *,
     topic: str,

@@ -16,7 +16,7 @@ from interview_shared import topics
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from support import commit_group_at_end, eventually
+from support import commit_group_at_end, eventually, keep_offsets_at_end
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOTAL = 600
@@ -27,9 +27,10 @@ async def store_service(
     kafka_bootstrap: str, restartable_postgres: LocalPostgres
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The store service in this process, on real Kafka and the restartable PostgreSQL, in a
-    consumer group of its own that starts at the end of the topics."""
+    consumer group of its own, its database's offsets at the end of the topics."""
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     await commit_group_at_end(kafka_bootstrap, f"{prefix}-store", *topics.DOMAIN_TOPICS)
+    await keep_offsets_at_end(kafka_bootstrap, restartable_postgres.dsn, *topics.DOMAIN_TOPICS)
     settings = StoreSettings(
         kafka_bootstrap_servers=kafka_bootstrap,
         consumer_group_prefix=prefix,

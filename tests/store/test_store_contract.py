@@ -14,6 +14,7 @@ from interview_store.port import (
     EvaluationFilter,
     InterviewFilter,
     InvalidQueryError,
+    KeptOffset,
     ListQuery,
     Outcome,
     QuestionFilter,
@@ -138,6 +139,15 @@ async def test_reply_delta_is_ignored(store: Store) -> None:
 
 async def test_empty_batch(store: Store) -> None:
     assert await store.apply([]) == []
+
+
+async def test_offsets_are_kept_with_the_batch_and_never_move_back(store: Store) -> None:
+    assert await store.consumed_offsets() == {}  # empty: a consumer starts at offset 0
+    a, b = ("interview.candidates.v1", 0), ("interview.candidates.v1", 1)
+    await store.apply([f.candidate()], offsets={a: KeptOffset(5, 5), b: KeptOffset(2, 0)})
+    await store.apply([], offsets={a: KeptOffset(9, 5)})  # a batch of dead letters only
+    await store.apply([f.candidate()], offsets={a: KeptOffset(7, 8)})  # a late former owner
+    assert await store.consumed_offsets() == {a: KeptOffset(9, 8), b: KeptOffset(2, 0)}
 
 
 @pytest.mark.parametrize("text", ["nul\x00byte", "lone \ud800 surrogate"])
