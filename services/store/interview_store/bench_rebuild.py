@@ -7,9 +7,10 @@ this run's events; without `--dsn` (or BENCH_DATABASE_URL) a throwaway local Pos
 process and one run, through the store service itself (`create_app`, its consumer, its batches):
 
 * live ingest: a store on an empty database whose kept offsets are at the end of the log (a
-  caught-up store), while N events (candidates, questions, interviews, status changes, from
-  `interview_store.bench.generate`) are produced as fast as the producer can; from the first
-  send to the last event applied (its offsets kept). It announces every outcome, as live does.
+  caught-up store), while N events (500 questions, then candidates, interviews and status
+  changes, from `interview_store.bench.generate`) are produced as fast as the producer can;
+  from the first send to the last event applied (its offsets kept). It announces every
+  outcome, as live does.
 * rebuild: a second store on another empty database, in a new group, started after the live
   one stopped; from the app's start to readiness 200 (group join included), i.e. until it has
   rebuilt every row from the log. It announces nothing: the log was announced before.
@@ -40,10 +41,17 @@ from interview_store.postgres import PostgresStore, asyncpg_dsn
 from interview_store.settings import StoreSettings
 
 
-def workload(count: int) -> list[Event]:
-    """`count` events: the bench's inserts, then status changes (each after its interview)."""
+def workload(count: int, *, questions: int = 500) -> list[Event]:
+    """`count` events: the bench's inserts, then status changes (each after its interview).
+
+    The question bank is capped (`questions`): every new question is embedded with MiniLM on
+    the CPU in the background, which at the generator's one question per five interviews
+    would measure the embedder, not the rebuild (interviews do not check their question ids).
+    """
     inserts, changes = generate(count // 2 + 1)
-    return [*inserts, *changes][:count]
+    kept = [e for e in inserts if e.type != "question.created"]
+    bank = [e for e in inserts if e.type == "question.created"][:questions]
+    return [*bank, *kept, *changes][:count]
 
 
 async def produce(bootstrap: str, records: Sequence[tuple[str, bytes, bytes]]) -> None:
