@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from interview_shared.auth import Role, mint_token
+from interview_shared.domain import DEFAULT_ORG
 from interview_shared.events import EventEnvelope, encode_event
 from interview_shared.read_models import (
     Answer,
@@ -35,6 +37,46 @@ from interview_shared.read_models import (
 )
 from interview_shared.topics import Topic
 from interview_store.port import Store
+
+# ---- credentials: the gateway and the store verify these as they would a real caller's ----
+
+TEST_JWT_SECRET = "test-only-secret-of-at-least-32-bytes!"
+TEST_SERVICE_KEY = "test-only-service-key"
+
+
+def token(
+    role: Role | str = Role.ADMIN,
+    *,
+    org: str = DEFAULT_ORG,
+    sub: str | None = None,
+    candidate_id: uuid.UUID | str | None = None,
+    ttl_s: float = 3600,
+    secret: str = TEST_JWT_SECRET,
+) -> str:
+    """A signed token; by default an admin of the organisation old events belong to."""
+    return mint_token(
+        secret,
+        sub=sub or f"user-{uuid.uuid4().hex[:8]}",
+        org=org,
+        role=role,
+        candidate_id=candidate_id,
+        ttl_s=ttl_s,
+    )
+
+
+def bearer(
+    role: Role | str = Role.ADMIN,
+    *,
+    org: str = DEFAULT_ORG,
+    sub: str | None = None,
+    candidate_id: uuid.UUID | str | None = None,
+) -> dict[str, str]:
+    """An `Authorization` header carrying such a token."""
+    return {"Authorization": f"Bearer {token(role, org=org, sub=sub, candidate_id=candidate_id)}"}
+
+
+AUTH_ENV = {"JWT_SECRET": TEST_JWT_SECRET, "SERVICE_API_KEY": TEST_SERVICE_KEY}
+"""What a test system needs to take these credentials (the gateway is never open)."""
 
 
 async def eventually(

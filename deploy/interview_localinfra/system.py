@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from interview_shared.auth import new_secret
+
 from interview_localinfra._process import (
     MissingToolError,
     ServiceStartError,
@@ -25,6 +27,7 @@ from interview_localinfra._process import (
     orphan_guard,
     terminate,
 )
+from interview_localinfra.devauth import development_auth
 from interview_localinfra.kafka import LocalKafka
 from interview_localinfra.readiness import ServiceNotReady, wait_ready
 from interview_localinfra.supervisor import Child, RestartPolicy, supervise
@@ -126,6 +129,8 @@ class ServiceGroup:
         self.env.setdefault("STORE_URL", f"http://127.0.0.1:{SERVICES[0].port(self.env)}")
         chat = next(service for service in SERVICES if service.name == "chat")
         self.env.setdefault("CHAT_URL", f"http://127.0.0.1:{chat.port(self.env)}")
+        # One key for the services' calls to each other, unless the caller gives one.
+        self.env.setdefault("SERVICE_API_KEY", new_secret())
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready_timeout_s = ready_timeout_s or float(
             self.env.get("SUPERVISOR_READY_TIMEOUT_S", 90)
@@ -267,6 +272,7 @@ async def run() -> int:
             env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap_servers
             say(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.startup_seconds:.1f}s")
             supervision.watch(_KafkaChild(kafka))
+        dev_token = development_auth(env, REPO_ROOT / ".run")
         created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         say(f"topics ready ({len(created)} created)")
         group = services = ServiceGroup(env)
@@ -278,6 +284,10 @@ async def run() -> int:
         await services.start(ready)
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
         say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
+        if dev_token is not None:
+            say(f"admin token (also in .run/dev-token): {dev_token}")
+            curl = 'curl -H "Authorization: Bearer $(cat .run/dev-token)"'
+            say(f"try: {curl} {gateway}/api/v1/interviews")
         return 0 if await supervision.until_stopped() else 1
     except (MissingToolError, ServiceStartError) as exc:
         say(str(exc))

@@ -11,6 +11,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_ORG = "default"
+"""The organisation of everything recorded before organisations existed: events written before
+`org_id` was added decode with it, so an old log replays into one organisation."""
+
 
 class InterviewStatus(StrEnum):
     """Lifecycle of an interview."""

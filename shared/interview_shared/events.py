@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from interview_shared import topics
 from interview_shared.domain import (
+    DEFAULT_ORG,
     ChatRole,
     Difficulty,
     InterviewStatus,
@@ -58,6 +59,8 @@ class CandidateRegistered(EventEnvelope):
     name: str
     email: str
     cv_path: str | None = None
+    org_id: str = DEFAULT_ORG
+    """The organisation of the user who created it; everything under it belongs there too."""
 
     @property
     def key(self) -> str:
@@ -97,6 +100,8 @@ class QuestionCreated(EventEnvelope):
     reference_answer: str = ""
     key_points: tuple[str, ...] = ()
     rubric: Rubric
+    org_id: str = DEFAULT_ORG
+    """The organisation of the user who created it; everything under it belongs there too."""
 
 
 class QuestionRubricChanged(EventEnvelope):
@@ -121,6 +126,8 @@ class InterviewCreated(EventEnvelope):
     candidate_id: uuid.UUID
     title: str
     question_ids: tuple[uuid.UUID, ...]
+    org_id: str = DEFAULT_ORG
+    """The organisation of the user who created it; everything under it belongs there too."""
 
 
 class InterviewStatusChanged(EventEnvelope):
@@ -277,6 +284,8 @@ class ChatSessionStarted(EventEnvelope):
     type: Literal["chat.session.started"] = "chat.session.started"
     chat_session_id: uuid.UUID
     interview_id: uuid.UUID | None = None
+    org_id: str = DEFAULT_ORG
+    """The organisation of the user who created it; everything under it belongs there too."""
 
 
 class ChatMessagePosted(EventEnvelope):
@@ -418,6 +427,7 @@ class InterviewState(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    org_id: str = DEFAULT_ORG
 
 
 class OutcomeRecorded(EventEnvelope):

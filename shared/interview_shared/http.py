@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from interview_shared.domain import Difficulty, InterviewStatus, QuestionType
 from interview_shared.logging import get_logger
 from interview_shared.read_models import (
+    SORT_FIELDS,
     AnswerFilter,
     EvaluationFilter,
     InterviewFilter,
@@ -34,12 +38,21 @@ T = TypeVar("T")
 class ApiError(Exception):
     """An error the client caused or can act on; rendered as the error envelope."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = dict(headers or {})
 
 
 def found(value: T | None, what: str) -> T:
@@ -70,11 +83,16 @@ class ErrorEnvelope(BaseModel):
 
 
 def error_response(
-    status: int, code: str, message: str, details: Any | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: Any | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """Render the error envelope."""
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details))
-    return JSONResponse(status_code=status, content=body.model_dump(mode="json"))
+    return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
 
 
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
@@ -97,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,14 +136,30 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(503, "store_unavailable", "The store is unavailable; retry later.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route matching the path only; a 405
+            # must list every method the path allows (RFC 9110 `Allow`).
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", error_type=type(exc).__name__)
         return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route_methods = getattr(context.original_route, "methods", None)
+        if context.path and route_methods:
+            regex, _, _ = compile_path(context.path)
+            if regex.match(request.url.path):
+                methods |= set(route_methods)
+    return methods
 
 
 HealthCheck = Callable[[], Awaitable[bool]]
@@ -176,11 +210,46 @@ async def list_query(
     return ListQuery(limit=limit, cursor=cursor, offset=offset, sort=sort)
 
 
+def sorted_list_query(listing: str) -> Callable[..., Awaitable[ListQuery]]:
+    """`list_query` whose `sort` is an enum of what `listing` can sort by, so the OpenAPI
+    document names the valid values instead of any `-?[a-z_]+` (the public API uses it)."""
+    fields = sorted(SORT_FIELDS[listing])
+    values = [*fields, *(f"-{f}" for f in fields)]
+    sort_enum = StrEnum(  # type: ignore[misc]
+        f"{listing.title()}Sort", [(v.replace("-", "desc_"), v) for v in values]
+    )
+
+    newest_first = sort_enum("-created_at")
+
+    async def query(
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(max_length=512)] = None,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        sort: Any = newest_first,
+    ) -> ListQuery:
+        return await list_query(limit=limit, cursor=cursor, offset=offset, sort=str(sort.value))
+
+    # The enum is local: give FastAPI the evaluated annotation, not the postponed string.
+    query.__annotations__["sort"] = Annotated[sort_enum, Query()]
+    query.__doc__ = list_query.__doc__
+    return query
+
+
+def _iso_only(value: object) -> object:
+    # pydantic reads "0.5" as a Unix time; the contract says RFC 3339 date-time, so hold to it.
+    if isinstance(value, str) and "-" not in value:
+        raise ValueError("expected an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
 async def interview_filter(
     status: InterviewStatus | None = None,
     candidate_id: uuid.UUID | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: IsoDateTime | None = None,
+    created_to: IsoDateTime | None = None,
 ) -> InterviewFilter:
     """Interview filters: status, candidate, created range [from, to)."""
     return InterviewFilter(

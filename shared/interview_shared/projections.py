@@ -42,6 +42,7 @@ def candidate_fields(event: CandidateRegistered) -> dict[str, Any]:
         "cv_path": event.cv_path,
         "created_at": at,
         "updated_at": at,
+        "org_id": event.org_id,
     }
 
 
@@ -61,6 +62,7 @@ def question_fields(event: QuestionCreated) -> dict[str, Any]:
         "created_at": at,
         "updated_at": at,
         "similarity": None,  # only a search fills it in
+        "org_id": event.org_id,
     }
 
 
@@ -77,6 +79,7 @@ def interview_fields(event: InterviewCreated) -> dict[str, Any]:
         "updated_at": at,
         "started_at": None,
         "completed_at": None,
+        "org_id": event.org_id,
     }
 
 
@@ -126,6 +129,7 @@ def chat_session_fields(event: ChatSessionStarted) -> dict[str, Any]:
         "id": event.chat_session_id,
         "interview_id": event.interview_id,
         "created_at": utc(event.occurred_at),
+        "org_id": event.org_id,
     }
 
 

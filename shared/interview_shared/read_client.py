@@ -14,8 +14,9 @@ from collections.abc import Hashable
 from typing import Any, Protocol, TypeVar, cast
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, SecretStr, TypeAdapter
 
+from interview_shared.auth import SERVICE_KEY_HEADER
 from interview_shared.read_models import (
     Answer,
     AnswerFilter,
@@ -83,17 +84,23 @@ class HttpReadSide:
         self,
         base_url: str,
         *,
+        service_key: SecretStr | None = None,
         timeout_s: float = 35.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._transport = transport  # tests: httpx.ASGITransport over the store app
+        # The store's internal API answers only callers presenting a service key.
+        self._headers = {SERVICE_KEY_HEADER: service_key.get_secret_value()} if service_key else {}
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpReadSide:
         self._http = httpx.AsyncClient(
-            base_url=self._base_url, timeout=self._timeout_s, transport=self._transport
+            base_url=self._base_url,
+            timeout=self._timeout_s,
+            transport=self._transport,
+            headers=self._headers,
         )
         return self
 
@@ -119,6 +126,8 @@ class HttpReadSide:
             ) from exc
         if response.status_code == 404:
             return None
+        if response.status_code in (401, 403):  # a deployment error, not the client's
+            raise StoreUnavailableError("the store refused this service's SERVICE_API_KEY")
         if response.status_code == 400:
             raise InvalidQueryError(
                 response.json().get("error", {}).get("message", "invalid query")

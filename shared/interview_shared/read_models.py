@@ -15,6 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from interview_shared.domain import (
+    DEFAULT_ORG,
     ChatRole,
     Difficulty,
     InterviewStatus,
@@ -38,6 +39,7 @@ class Candidate(Record):
     cv_path: str | None = None
     created_at: datetime
     updated_at: datetime
+    org_id: str = DEFAULT_ORG
 
 
 class CvAnalysis(Record):
@@ -62,6 +64,7 @@ class Question(Record):
     updated_at: datetime
     similarity: float | None = None
     """Cosine similarity to the `similar_to` text of a search (-1..1); None outside a search."""
+    org_id: str = DEFAULT_ORG
 
 
 class Interview(Record):
@@ -74,6 +77,7 @@ class Interview(Record):
     updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    org_id: str = DEFAULT_ORG
 
 
 class Evaluation(Record):
@@ -127,6 +131,7 @@ class ChatSession(Record):
     id: uuid.UUID
     interview_id: uuid.UUID | None
     created_at: datetime
+    org_id: str = DEFAULT_ORG
 
 
 class ChatMessage(Record):
@@ -191,6 +196,8 @@ class ListQuery(Record):
     cursor: str | None = None
     offset: int = Field(default=0, ge=0)
     sort: str = "-created_at"
+    org_id: str | None = None
+    """Only rows of this organisation (the gateway always sets it from the caller's token)."""
 
 
 class InterviewFilter(Record):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # pydantic-settings gives later files priority, and the process environment beats both.
@@ -50,4 +50,13 @@ class ServiceSettings(BaseSettings):
     )
     consumer_lag_interval_s: float = Field(
         default=10.0, gt=0, description="Seconds between two measurements of consumer lag"
+    )
+    service_api_key: SecretStr | None = Field(
+        default=None,
+        description="The API key this service presents to other services' internal APIs",
+    )
+    service_api_keys: str = Field(
+        default="",
+        description="SHA-256 hashes (hex, comma-separated) of the service API keys this"
+        " service's internal API accepts, besides its own SERVICE_API_KEY",
     )

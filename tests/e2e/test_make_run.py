@@ -66,6 +66,7 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
                 return False
 
         await eventually(gateway_ready, timeout_s=180, interval_s=0.5)
+        await _never_open(run_env["PORT"], log_path)
         children = _children(supervisor.pid)
         assert len(children) == 5, "Kafka and four services"
 
@@ -79,3 +80,22 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
         if supervisor.returncode is None:
             os.killpg(supervisor.pid, signal.SIGKILL)
             await supervisor.wait()
+
+
+async def _never_open(port: str, log_path: Path) -> None:
+    """Without JWT_SECRET the gateway still refuses anonymous calls, and the printed admin
+    token works."""
+    await eventually(lambda: _logged("admin token", log_path), timeout_s=10)
+    text = await asyncio.to_thread(log_path.read_text)
+    line = next(x for x in text.splitlines() if "admin token" in x)
+    token = line.rsplit(" ", 1)[-1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=5) as client:
+        anonymous = await client.get("/interviews")
+        admin = await client.get("/interviews", headers={"Authorization": f"Bearer {token}"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert admin.status_code == 200, admin.text
+
+
+async def _logged(text: str, log_path: Path) -> bool:
+    return text in await asyncio.to_thread(log_path.read_text)

@@ -16,7 +16,7 @@ import pytest
 from flows import score_an_answer
 from interview_localinfra._process import free_port
 from interview_localinfra.system import local_service_env
-from support import eventually
+from support import AUTH_ENV, bearer, eventually
 
 pytestmark = [
     pytest.mark.e2e,
@@ -97,12 +97,13 @@ async def _supervised(
     # No model key (the offline scorer) and the memory store, as on a fresh checkout.
     env = local_service_env(
         kafka_env
+        | AUTH_ENV
         | {
             "CONSUMER_GROUP_PREFIX": f"restart-{uuid.uuid4().hex[:8]}",
             # A start-up that hangs is stopped and retried well inside the fixture's wait.
             "SUPERVISOR_READY_TIMEOUT_S": "45",
         },
-        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "KAFKA_"),
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "KAFKA_", "JWT_", "SERVICE_"),
     )
     log_path = tmp_path / "make-run.log"
     with log_path.open("wb") as log:
@@ -165,7 +166,7 @@ async def test_sigkilled_evaluator_and_store_are_restarted_and_answers_are_score
     assert "store was killed by SIGKILL; restarting in" in messages
 
     base = f"http://127.0.0.1:{env['PORT']}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=bearer()) as api:
         _, evaluation = await score_an_answer(api)
     assert 0 <= evaluation["score"] <= 100
 
@@ -188,7 +189,7 @@ async def test_a_sigkilled_kafka_broker_is_restarted_and_the_services_carry_on(
     await eventually(kafka_back, timeout_s=120, interval_s=0.5)
     assert "kafka was killed by SIGKILL; restarting in" in _text(log_path)
     base = f"http://127.0.0.1:{env['PORT']}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=bearer()) as api:
         _, evaluation = await score_an_answer(api)
     assert 0 <= evaluation["score"] <= 100
 
@@ -202,6 +203,6 @@ async def test_a_broker_killed_while_the_services_start_is_restarted_and_start_u
     assert "kafka was killed by SIGKILL; restarting in" in _text(log_path)
     assert "kafka restarted and ready" in _text(log_path)
     base = f"http://127.0.0.1:{env['PORT']}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=bearer()) as api:
         _, evaluation = await score_an_answer(api)
     assert 0 <= evaluation["score"] <= 100

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from support import eventually
+from support import AUTH_ENV, bearer, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -96,13 +96,14 @@ async def traced_system(
 ) -> AsyncIterator[ServiceGroup]:
     """The four services with tracing on, exporting every 100 ms."""
     env = local_service_env(
-        {
+        AUTH_ENV
+        | {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "CONSUMER_GROUP_PREFIX": f"traced-{uuid.uuid4().hex[:8]}",
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector[1]}",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         },
-        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "OTEL_"),
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "OTEL_", "JWT_", "SERVICE_"),
     )
     async with ServiceGroup(env) as group:
         yield group
@@ -113,7 +114,7 @@ async def test_one_answer_is_one_trace_across_gateway_store_and_evaluator(
 ) -> None:
     received, _ = collector
     base = f"http://127.0.0.1:{traced_system.env['PORT']}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=bearer()) as api:
         answer_id, _ = await score_an_answer(api)
 
     wanted = {

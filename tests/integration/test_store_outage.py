@@ -13,10 +13,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from interview_localinfra import LocalPostgres
 from interview_shared import topics
+from interview_shared.auth import SERVICE_KEY_HEADER
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from support import commit_group_at_end, eventually, keep_offsets_at_end
+from support import TEST_SERVICE_KEY, commit_group_at_end, eventually, keep_offsets_at_end
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOTAL = 600
@@ -36,11 +37,15 @@ async def store_service(
         consumer_group_prefix=prefix,
         database_url=restartable_postgres.dsn,
         outage_deadline_s=20,
+        service_api_key=TEST_SERVICE_KEY,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://store") as client:
+        headers = {SERVICE_KEY_HEADER: TEST_SERVICE_KEY}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://store", headers=headers
+        ) as client:
             yield client
 
 

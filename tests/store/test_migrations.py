@@ -34,7 +34,7 @@ async def index_names(dsn: str) -> set[str]:
         await conn.close()
 
 
-HEAD = "r0008"
+HEAD = "r0009"
 
 
 async def test_empty_to_head_creates_schema_and_indexes(fresh_database: str) -> None:
@@ -146,3 +146,26 @@ async def test_r0007_gives_existing_evaluations_their_queue_reasons(fresh_databa
         "empty": ["unscorable"],
         "vague": ["flagged"],
     }
+
+
+async def test_r0009_puts_existing_rows_in_the_default_organisation(fresh_database: str) -> None:
+    await migrate(fresh_database, "r0008")
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        candidate_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO candidates (id, name, email, email_lower, created_at, updated_at)"
+            " VALUES ($1, 'x', 'x@y.io', 'x@y.io', now(), now())",
+            candidate_id,
+        )
+        await migrate(fresh_database)
+    finally:
+        await conn.close()
+    assert "ix_candidates_org_created_at" in await index_names(fresh_database)
+    store = await PostgresStore.connect(fresh_database)
+    try:
+        stored = await store.get_candidate(candidate_id)
+    finally:
+        await store.close()
+    assert stored is not None
+    assert stored.org_id == "default"

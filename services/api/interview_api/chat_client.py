@@ -7,9 +7,10 @@ import uuid
 from typing import Any, Protocol
 
 import httpx
+from interview_shared.auth import SERVICE_KEY_HEADER
 from interview_shared.chat_views import ChatSessionView
 from interview_shared.http import ApiError
-from pydantic import TypeAdapter
+from pydantic import SecretStr, TypeAdapter
 
 _LIST: TypeAdapter[dict[str, list[ChatSessionView]]] = TypeAdapter(dict[str, list[ChatSessionView]])
 
@@ -22,22 +23,28 @@ class ChatSessions(Protocol):
         ...
 
     async def list(
-        self, *, interview_id: uuid.UUID | None, limit: int, offset: int
+        self, *, org_id: str, interview_id: uuid.UUID | None, limit: int, offset: int
     ) -> list[ChatSessionView]:
-        """Sessions in the order they started."""
+        """Sessions of the organisation in the order they started."""
         ...
 
 
 class HttpChatSessions:
     """`ChatSessions` over the chat service's internal API; open it with `async with`."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, *, service_key: SecretStr | None = None, timeout_s: float = 5.0
+    ) -> None:
         self._base_url = base_url
+        # The chat service's internal API, like the store's, takes only a service key.
+        self._headers = {SERVICE_KEY_HEADER: service_key.get_secret_value()} if service_key else {}
         self._timeout_s = timeout_s
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> HttpChatSessions:
-        self._http = httpx.AsyncClient(base_url=self._base_url, timeout=self._timeout_s)
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url, headers=self._headers, timeout=self._timeout_s
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -65,9 +72,9 @@ class HttpChatSessions:
         return None if response is None else ChatSessionView.model_validate_json(response.content)
 
     async def list(
-        self, *, interview_id: uuid.UUID | None, limit: int, offset: int
+        self, *, org_id: str, interview_id: uuid.UUID | None, limit: int, offset: int
     ) -> list[ChatSessionView]:
-        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        params: dict[str, Any] = {"org_id": org_id, "limit": limit, "offset": offset}
         if interview_id is not None:
             params["interview_id"] = str(interview_id)
         response = await self._get("/internal/v1/chat/sessions", params)

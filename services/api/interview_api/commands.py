@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
+from interview_shared.auth import Principal
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
     AnswerAudioSubmitted,
@@ -59,6 +60,7 @@ from interview_shared.read_models import (
     Question,
 )
 
+from interview_api.policy import acting_on
 from interview_api.projection import Projection
 from interview_api.rubrics import new_rubric
 from interview_api.schemas import (
@@ -81,6 +83,35 @@ _REJECTIONS: dict[str, tuple[int, str, str]] = {
     "interview_not_found": (404, "not_found", "interview not found"),
     "question_not_found": (404, "not_found", "question not found"),
 }
+
+
+_IDS = uuid.UUID("7d3c4f0e-2b1a-4e4f-9a57-1f0c5e8b6a21")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who asks, under which correlation id and Idempotency-Key, on which route."""
+
+    principal: Principal
+    correlation_id: str
+    route: str
+    idempotency_key: str | None = None
+
+    @property
+    def org(self) -> str:
+        """The caller's organisation: what it creates belongs there."""
+        return self.principal.org
+
+    def new_id(self, purpose: str) -> uuid.UUID:
+        """A fresh id, or with an Idempotency-Key one derived from (caller, key, route): a repeat
+        on any gateway replica publishes the same event id and resource id, which the store
+        applies once (it is idempotent on event id), so repeats create nothing across replicas."""
+        if self.idempotency_key is None:
+            return uuid.uuid4()
+        p = self.principal
+        return uuid.uuid5(
+            _IDS, "\x1f".join((p.org, p.sub, self.idempotency_key, self.route, purpose))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,34 +143,42 @@ class Commands:
         self._closed: LRUCache[uuid.UUID, bool] = LRUCache(10_000)
         self._background: set[asyncio.Task[None]] = set()
 
-    async def register_candidate(self, body: CandidateIn, correlation_id: str) -> Written:
+    async def register_candidate(self, body: CandidateIn, ctx: Context) -> Written:
         """Publish candidate.registered; the store decides whether the e-mail is taken (409)."""
         event = CandidateRegistered(
-            candidate_id=uuid.uuid4(), correlation_id=correlation_id, **body.model_dump()
+            event_id=ctx.new_id("event"),
+            candidate_id=ctx.new_id("resource"),
+            org_id=ctx.org,
+            correlation_id=ctx.correlation_id,
+            **body.model_dump(),
         )
         written = await self._write(event, event.candidate_id, Candidate(**candidate_fields(event)))
         if written.applied:
-            self._projection.candidate_registered(event.candidate_id)
+            self._projection.candidate_registered(event.candidate_id, ctx.org)
         return written
 
     async def record_cv_analysis(
-        self, candidate_id: uuid.UUID, body: CvAnalysisIn, correlation_id: str
+        self, candidate_id: uuid.UUID, body: CvAnalysisIn, ctx: Context
     ) -> Written:
-        """Publish candidate.cv_analyzed for an existing candidate."""
-        if not await self._projection.candidate_exists(candidate_id):
-            raise ApiError(404, "not_found", "candidate not found")
+        """Publish candidate.cv_analyzed for a candidate the policy has already let through."""
         event = CvAnalyzed(
-            candidate_id=candidate_id, correlation_id=correlation_id, **body.model_dump()
+            event_id=ctx.new_id("event"),
+            analysis_id=ctx.new_id("resource"),
+            candidate_id=candidate_id,
+            correlation_id=ctx.correlation_id,
+            **body.model_dump(),
         )
         return await self._write(event, event.analysis_id)
 
-    async def create_question(self, body: QuestionIn, correlation_id: str) -> Written:
+    async def create_question(self, body: QuestionIn, ctx: Context) -> Written:
         """Publish question.created."""
         fields = body.model_dump(exclude={"type"})
         event = QuestionCreated(
-            question_id=uuid.uuid4(),
+            event_id=ctx.new_id("event"),
+            question_id=ctx.new_id("resource"),
             question_type=body.type,
-            correlation_id=correlation_id,
+            org_id=ctx.org,
+            correlation_id=ctx.correlation_id,
             **fields,
         )
         question = Question(**question_fields(event))
@@ -148,24 +187,24 @@ class Commands:
             self._projection.question_created(question)
         return written
 
-    async def change_rubric(
-        self, question_id: uuid.UUID, body: RubricIn, correlation_id: str
-    ) -> Written:
-        """Publish question.rubric_changed with a version the question has not now."""
-        snapshot = await self._projection.question(question_id, fresh=True)
+    async def change_rubric(self, question: Question, body: RubricIn, ctx: Context) -> Written:
+        """Publish question.rubric_changed with a version the question has not now (the
+        policy has checked that the question is of the caller's organisation)."""
+        snapshot = await self._projection.question(question.id, org=ctx.org, fresh=True)
         if snapshot is None:
             raise ApiError(404, "not_found", "question not found")
         event = QuestionRubricChanged(
-            question_id=question_id,
+            event_id=ctx.new_id("event"),
+            question_id=question.id,
             rubric=new_rubric(snapshot.rubric, body.version, body.criteria),
-            correlation_id=correlation_id,
+            correlation_id=ctx.correlation_id,
         )
-        written = await self._write(event, question_id)
+        written = await self._write(event, question.id)
         if written.applied:
-            self._projection.rubric_changed(question_id, event.rubric)
+            self._projection.rubric_changed(question.id, event.rubric)
         return written
 
-    async def request_replay(self, body: ReplayIn, correlation_id: str) -> Written:
+    async def request_replay(self, body: ReplayIn, ctx: Context) -> Written:
         """Publish replay.requested; the evaluator runs it and reports progress on the log.
 
         Waits (bounded, like every write) only for the store's outcome event, so a GET right
@@ -174,7 +213,11 @@ class Commands:
         fields = body.model_dump(exclude={"scope"})
         scope = ReplayScope(**body.scope.model_dump())
         event = ReplayRequested(
-            replay_id=uuid.uuid4(), scope=scope, correlation_id=correlation_id, **fields
+            event_id=ctx.new_id("event"),
+            replay_id=ctx.new_id("resource"),
+            scope=scope,
+            correlation_id=ctx.correlation_id,
+            **fields,
         )
         return await self._write(event, event.replay_id)
 
@@ -182,11 +225,14 @@ class Commands:
         """Publish an evaluation made at the gateway (a person's grade) and wait for the store."""
         return await self._write(event, event.evaluation_id, Evaluation(**evaluation_fields(event)))
 
-    async def create_interview(self, body: InterviewIn, correlation_id: str) -> Written:
-        """Publish interview.created once the candidate and every question exist."""
-        if not await self._projection.candidate_exists(body.candidate_id):
+    async def create_interview(self, body: InterviewIn, ctx: Context) -> Written:
+        """Publish interview.created once the candidate and every question exist in the
+        caller's organisation (another organisation's are "not found")."""
+        if await self._projection.candidate_org(body.candidate_id) != ctx.org:
             raise ApiError(404, "candidate_not_found", "candidate not found")
-        found = await asyncio.gather(*(self._projection.question(q) for q in body.question_ids))
+        found = await asyncio.gather(
+            *(self._projection.question(q, org=ctx.org) for q in body.question_ids)
+        )
         missing = [str(q) for q, snap in zip(body.question_ids, found, strict=True) if snap is None]
         if missing:
             raise ApiError(
@@ -195,19 +241,21 @@ class Commands:
         if len(set(body.question_ids)) != len(body.question_ids):
             raise ApiError(422, "duplicate_questions", "question_ids must not repeat")
         event = InterviewCreated(
-            interview_id=uuid.uuid4(),
+            event_id=ctx.new_id("event"),
+            interview_id=ctx.new_id("resource"),
             candidate_id=body.candidate_id,
             title=body.title,
             question_ids=tuple(body.question_ids),
-            correlation_id=correlation_id,
+            org_id=ctx.org,
+            correlation_id=ctx.correlation_id,
         )
         return await self._write(event, event.interview_id, Interview(**interview_fields(event)))
 
     async def change_status(
-        self, interview_id: uuid.UUID, status: InterviewStatus, correlation_id: str
+        self, interview: InterviewState, status: InterviewStatus, ctx: Context
     ) -> Written:
         """Publish interview.status_changed if the transition looks legal (the store decides)."""
-        interview = await self._interview(interview_id)
+        interview_id = interview.interview_id
         if not can_transition(interview.status, status):
             interview = await self._interview(interview_id, fresh=True)
         if not can_transition(interview.status, status):
@@ -218,30 +266,36 @@ class Commands:
                 {"from": interview.status, "to": status},
             )
         event = InterviewStatusChanged(
-            interview_id=interview_id, status=status, correlation_id=correlation_id
+            event_id=ctx.new_id("event"),
+            interview_id=interview_id,
+            status=status,
+            correlation_id=ctx.correlation_id,
         )
         return await self._write(event, interview_id)
 
     async def submit_answer(
-        self, interview_id: uuid.UUID, body: AnswerIn, correlation_id: str
+        self, interview: InterviewState, body: AnswerIn, ctx: Context
     ) -> Written:
         """Publish answer.submitted with the question snapshot it will be judged against."""
-        question = await self.answerable(interview_id, body.question_id)
+        question = await self.answerable(interview, body.question_id)
         event = AnswerSubmitted(
-            answer_id=uuid.uuid4(),
-            interview_id=interview_id,
+            event_id=ctx.new_id("event"),
+            answer_id=ctx.new_id("resource"),
+            interview_id=interview.interview_id,
             question_id=body.question_id,
             text=body.text,
             question=question,
-            correlation_id=correlation_id,
+            correlation_id=ctx.correlation_id,
         )
         return await self._write(event, event.answer_id, Answer(**answer_fields(event)))
 
-    async def answerable(self, interview_id: uuid.UUID, question_id: uuid.UUID) -> QuestionSnapshot:
-        """The question's snapshot, if the interview takes an answer to it now (else 4xx)."""
-        interview = await self._interview(interview_id)
+    async def answerable(
+        self, interview: InterviewState, question_id: uuid.UUID
+    ) -> QuestionSnapshot:
+        """The question's snapshot, if the interview (which the policy let the caller act on)
+        takes an answer to it now (else 4xx)."""
         if not _accepts(interview, question_id):
-            interview = await self._interview(interview_id, fresh=True)
+            interview = await self._interview(interview.interview_id, fresh=True)
         if interview.status is not InterviewStatus.IN_PROGRESS:
             raise ApiError(
                 409,
@@ -253,7 +307,7 @@ class Commands:
             raise ApiError(
                 422, "question_not_in_interview", "That question is not part of this interview."
             )
-        question = await self._projection.question(question_id)
+        question = await self._projection.question(question_id, org=interview.org_id)
         if question is None:
             raise ApiError(404, "question_not_found", "question not found")
         return question
@@ -262,14 +316,19 @@ class Commands:
         """Publish answer.audio_submitted (the recording is in the blob store already)."""
         return await self._write(event, event.answer_id)
 
-    async def start_chat(self, body: ChatSessionIn, correlation_id: str) -> Written:
-        """Publish chat.session.started, about an interview if one is named."""
+    async def start_chat(self, body: ChatSessionIn, ctx: Context) -> Written:
+        """Publish chat.session.started, about an interview if one is named (a candidate must
+        name one of its own)."""
         if body.interview_id is not None:
-            await self._interview(body.interview_id)
+            acting_on(ctx.principal, await self._projection.interview(body.interview_id))
+        elif ctx.principal.is_candidate:
+            raise ApiError(422, "interview_required", "A candidate chats about its interview.")
         event = ChatSessionStarted(
-            chat_session_id=uuid.uuid4(),
+            event_id=ctx.new_id("event"),
+            chat_session_id=ctx.new_id("resource"),
             interview_id=body.interview_id,
-            correlation_id=correlation_id,
+            org_id=ctx.org,
+            correlation_id=ctx.correlation_id,
         )
         session = ChatSession(**chat_session_fields(event))
         written = await self._write(event, event.chat_session_id, session)
@@ -278,27 +337,29 @@ class Commands:
         return written
 
     async def post_chat_message(
-        self, session_id: uuid.UUID, body: ChatMessageIn, correlation_id: str
+        self, session_id: uuid.UUID, body: ChatMessageIn, ctx: Context
     ) -> ChatMessagePosted:
-        """Publish chat.message.posted; the caller may wait for the streamed reply."""
-        if not await self._projection.chat_session(session_id):
-            raise ApiError(404, "not_found", "chat session not found")
+        """Publish chat.message.posted (the policy has checked the session); the caller may
+        wait for the streamed reply."""
         if session_id in self._closed:
             raise ApiError(409, "chat_session_closed", "This chat session is closed.")
         event = ChatMessagePosted(
+            event_id=ctx.new_id("event"),
             chat_session_id=session_id,
-            message_id=uuid.uuid4(),
+            message_id=ctx.new_id("resource"),
             content=body.content,
-            correlation_id=correlation_id,
+            correlation_id=ctx.correlation_id,
         )
         await self._publisher.publish(event)
         return event
 
-    async def close_chat(self, session_id: uuid.UUID, correlation_id: str) -> Written:
-        """Publish chat.session.closed for an existing session."""
-        if not await self._projection.chat_session(session_id):
-            raise ApiError(404, "not_found", "chat session not found")
-        event = ChatSessionClosed(chat_session_id=session_id, correlation_id=correlation_id)
+    async def close_chat(self, session_id: uuid.UUID, ctx: Context) -> Written:
+        """Publish chat.session.closed for a session the policy has let the caller act on."""
+        event = ChatSessionClosed(
+            event_id=ctx.new_id("event"),
+            chat_session_id=session_id,
+            correlation_id=ctx.correlation_id,
+        )
         written = await self._write(event, session_id)
         self._closed[session_id] = True
         return written
@@ -333,7 +394,7 @@ class Commands:
             resource = interview_from_state(outcome.interview)
         return Written(id=resource_id, event_id=event.event_id, applied=True, resource=resource)
 
-    async def _interview(self, interview_id: uuid.UUID, *, fresh: bool = False) -> InterviewState:
+    async def _interview(self, interview_id: uuid.UUID, *, fresh: bool) -> InterviewState:
         interview = await self._projection.interview(interview_id, fresh=fresh)
         if interview is None:
             raise ApiError(404, "not_found", "interview not found")

@@ -12,15 +12,16 @@ import asyncio
 import uuid
 from dataclasses import replace
 from pathlib import PurePath
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from interview_shared.blobs import BlobStore, blob_key
 from interview_shared.http import ApiError
 from interview_shared.read_models import CvAnalysis
 
 from interview_api.cv_analysis import CvUnreadableError, cv_text, extract_skills
-from interview_api.routes import ERRORS, CommandsDep, CorrelationDep, ReadDep, _created
+from interview_api.policy import writable_candidate
+from interview_api.routes import ERRORS, CommandsDep, ContextDep, ReadDep, _created
 from interview_api.schemas import Accepted, CvAnalysisIn
 from interview_api.uploads import ANY_TYPE, read_upload
 
@@ -48,15 +49,16 @@ _TYPES = {".pdf": {"application/pdf", ANY_TYPE}, ".txt": {"text/plain", ANY_TYPE
     },
 )
 async def upload_cv(
-    candidate_id: uuid.UUID,
+    candidate_id: Annotated[uuid.UUID, Depends(writable_candidate)],
     request: Request,
     commands: CommandsDep,
     read: ReadDep,
-    cid: CorrelationDep,
+    ctx: ContextDep,
     response: Response,
 ) -> Any:
     """Analyse a CV (PDF or plain text): skills with evidence and stated years of experience.
-    Returns all of the candidate's analyses, newest last."""
+    Returns all of the candidate's analyses, newest last. Staff only (it assesses the
+    candidate)."""
     settings = request.app.state.settings
     upload = await read_upload(
         request, name="file", limit=settings.cv_max_bytes, error="invalid_cv"
@@ -73,13 +75,13 @@ async def upload_cv(
         raise ApiError(422, "unreadable_cv", str(exc)) from exc
     skills = await asyncio.to_thread(extract_skills, text)
     blobs: BlobStore = request.app.state.blobs
-    uri = await blobs.put(blob_key(f"cvs/{candidate_id}", uuid.uuid4(), suffix), upload.data)
+    uri = await blobs.put(blob_key(f"cvs/{candidate_id}", ctx.new_id("blob"), suffix), upload.data)
     name = PurePath(upload.filename).name
     body = CvAnalysisIn(
         skills={skill: found.as_json() for skill, found in list(skills.items())[:200]},
         summary=f"{len(skills)} skills found in {name} ({uri}).",
     )
-    written = await commands.record_cv_analysis(candidate_id, body, cid)
+    written = await commands.record_cv_analysis(candidate_id, body, ctx)
     if written.applied:
         written = replace(written, resource=await read.list_cv_analyses(candidate_id))
     return _created(written, response)

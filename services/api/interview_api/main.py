@@ -25,22 +25,29 @@ from interview_shared.service import broker_check, create_service_app, kafka_bro
 from interview_shared.telemetry import tracing
 from pydantic import ValidationError
 
+from interview_api.auth import TokenVerifier
 from interview_api.chat_client import ChatSessions, HttpChatSessions
 from interview_api.chat_routes import router as chat_router
 from interview_api.commands import Commands
 from interview_api.console import mount_console
 from interview_api.cv_routes import router as cv_router
+from interview_api.guards import BodyLimit, RateLimiter
+from interview_api.idempotency import Idempotency
 from interview_api.live import AppliedGate, LiveEvents
 from interview_api.operator_routes import router as operator_router
 from interview_api.projection import Projection
 from interview_api.review_routes import Reviews
 from interview_api.review_routes import router as review_router
+from interview_api.resume import KafkaMissedEvents, MissedEvents
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
 from interview_api.suggestions import router as suggestions_router
+from interview_api.uploads import FORM_OVERHEAD
 
 log = get_logger(__name__)
-LIVE_TOPICS = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS, topics.CHAT_REPLIES)
+STREAMED = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS)
+"""The topics of an interview's SSE stream (all keyed by interview id)."""
+LIVE_TOPICS = (*STREAMED, topics.CHAT_REPLIES)
 # The tails see every event of the cluster: one handler call per poll, not per message, keeps
 # their cost off the requests that wait on them. An empty poll waits this long once more.
 TAIL_MAX_RECORDS = 1000
@@ -55,12 +62,17 @@ def create_app(
     publisher: RawPublisher | None = None,
     chat_sessions: ChatSessions | None = None,
     blobs: BlobStore | None = None,
+    missed: MissedEvents | None = None,
 ) -> FastAPI:
-    """Build the gateway; the keyword arguments replace the real adapters (tests)."""
+    """Build the gateway; the keyword arguments replace the real adapters (tests).
+
+    Raises ValueError without JWT_SECRET or JWT_JWKS_URL: the gateway is never open.
+    """
+    verifier = TokenVerifier(settings)
     live = LiveEvents()
     outcomes = OutcomeHub()
     gate = AppliedGate(live, outcomes, hold_s=settings.read_your_writes_timeout_s)
-    http_read = HttpReadSide(settings.store_url)
+    http_read = HttpReadSide(settings.store_url, service_key=settings.service_api_key)
     read_side: ReadSide = read or http_read
     projection = Projection(read_side, size=settings.projection_size)
 
@@ -70,7 +82,7 @@ def create_app(
             if read is None:
                 await stack.enter_async_context(http_read)
             app.state.chat_sessions = chat_sessions or await stack.enter_async_context(
-                HttpChatSessions(settings.chat_url)
+                HttpChatSessions(settings.chat_url, service_key=settings.service_api_key)
             )
             app.state.read = read_side
             app.state.blobs = blobs or FilesystemBlobStore(settings.blob_dir)
@@ -104,6 +116,9 @@ def create_app(
         resources=resources,
         service="interview-api",
     )
+    app.state.verifier = verifier
+    app.state.missed = missed or KafkaMissedEvents(settings.kafka_bootstrap_servers, STREAMED)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.include_router(api_router)
     app.include_router(suggestions_router)
     app.include_router(chat_router)
@@ -111,12 +126,29 @@ def create_app(
     mount_console(app)
     app.include_router(operator_router)
     app.include_router(review_router)
+    # Outermost last: CORS, then the body limit (before anything reads a body), then the
+    # idempotency replay, then routing.
+    app.add_middleware(Idempotency, verifier=verifier, ttl_s=settings.idempotency_ttl_s)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        # Uploads (recordings, CVs) have their own, larger limits, checked where they are read.
+        multipart_max_bytes=max(settings.audio_max_bytes, settings.cv_max_bytes) + FORM_OVERHEAD,
+    )
     if origins := [o.strip() for o in settings.cors_origins.split(",") if o.strip()]:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PATCH"],
-            allow_headers=["Content-Type", "Accept", "X-Correlation-ID", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Accept",
+                "Idempotency-Key",
+                "Last-Event-ID",
+                "X-Correlation-ID",
+                "X-Request-ID",
+            ],
         )
     return app
 

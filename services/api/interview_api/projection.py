@@ -27,9 +27,10 @@ class Projection:
     def __init__(self, read: Lookups, *, size: int = 10_000) -> None:
         self._read = read
         self._interviews: LRUCache[uuid.UUID, InterviewState] = LRUCache(size)
-        self._questions: LRUCache[uuid.UUID, QuestionSnapshot] = LRUCache(size)
-        self._sessions: LRUCache[uuid.UUID, uuid.UUID | None] = LRUCache(size)
-        self._candidates: LRUCache[uuid.UUID, bool] = LRUCache(size)
+        # Each entry keeps the organisation it belongs to: the policy checks writes from here.
+        self._questions: LRUCache[uuid.UUID, tuple[QuestionSnapshot, str]] = LRUCache(size)
+        self._sessions: LRUCache[uuid.UUID, tuple[str, uuid.UUID | None]] = LRUCache(size)
+        self._candidates: LRUCache[uuid.UUID, str] = LRUCache(size)
 
     # ---- reads, with a read-through on a miss ----------------------------------------------
 
@@ -46,34 +47,40 @@ class Projection:
         return state
 
     async def question(
-        self, question_id: uuid.UUID, *, fresh: bool = False
+        self, question_id: uuid.UUID, *, org: str, fresh: bool = False
     ) -> QuestionSnapshot | None:
-        """The question as an answer is judged against it; `fresh` asks the store."""
-        if not fresh and (known := self._questions.get(question_id)) is not None:
+        """The question as an answer is judged against it, if it belongs to `org`; `fresh`
+        asks the store."""
+        if fresh or (known := self._questions.get(question_id)) is None:
+            question = await self._read.get_question(question_id)
+            if question is None:
+                return None
+            known = self._questions[question_id] = (snapshot_of(question), question.org_id)
+        snapshot, owner = known
+        return snapshot if owner == org else None
+
+    async def chat_session_scope(
+        self, session_id: uuid.UUID
+    ) -> tuple[str, uuid.UUID | None] | None:
+        """(organisation, interview id) of the chat session, or None if it does not exist."""
+        if (known := self._sessions.get(session_id)) is not None:
             return known
-        question = await self._read.get_question(question_id)
-        if question is None:
-            return None
-        snapshot = self._questions[question_id] = snapshot_of(question)
-        return snapshot
-
-    async def chat_session(self, session_id: uuid.UUID) -> bool:
-        """Whether the chat session exists."""
-        if session_id in self._sessions:
-            return True
         session = await self._read.get_chat_session(session_id)
-        if session is not None:
-            self.session_opened(session)
-        return session is not None
+        if session is None:
+            return None
+        self.session_opened(session)
+        return session.org_id, session.interview_id
 
-    async def candidate_exists(self, candidate_id: uuid.UUID) -> bool:
-        """Whether the candidate exists (never cached as missing: it may be registered soon)."""
-        if candidate_id in self._candidates:
-            return True
-        found = await self._read.get_candidate(candidate_id) is not None
-        if found:
-            self._candidates[candidate_id] = True
-        return found
+    async def candidate_org(self, candidate_id: uuid.UUID) -> str | None:
+        """The candidate's organisation, or None if it does not exist (never cached as
+        missing: it may be registered soon)."""
+        if (known := self._candidates.get(candidate_id)) is not None:
+            return known
+        candidate = await self._read.get_candidate(candidate_id)
+        if candidate is None:
+            return None
+        self._candidates[candidate_id] = candidate.org_id
+        return candidate.org_id
 
     # ---- updates from the log and from the gateway's own writes ----------------------------
 
@@ -88,17 +95,18 @@ class Projection:
 
     def question_created(self, question: Question) -> None:
         """Remember a question this gateway created."""
-        self._questions[question.id] = snapshot_of(question)
+        self._questions[question.id] = (snapshot_of(question), question.org_id)
 
     def rubric_changed(self, question_id: uuid.UUID, rubric: Rubric) -> None:
         """Judge this gateway's next answers to the question with its new rubric."""
         if (known := self._questions.get(question_id)) is not None:
-            self._questions[question_id] = known.model_copy(update={"rubric": rubric})
+            snapshot, owner = known
+            self._questions[question_id] = (snapshot.model_copy(update={"rubric": rubric}), owner)
 
     def session_opened(self, session: ChatSession) -> None:
         """Remember a chat session."""
-        self._sessions[session.id] = session.interview_id
+        self._sessions[session.id] = (session.org_id, session.interview_id)
 
-    def candidate_registered(self, candidate_id: uuid.UUID) -> None:
+    def candidate_registered(self, candidate_id: uuid.UUID, org: str) -> None:
         """Remember a candidate."""
-        self._candidates[candidate_id] = True
+        self._candidates[candidate_id] = org

@@ -22,13 +22,26 @@ def _bounded(max_length: int, *, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
+# What the validators below accept, stated in the OpenAPI document too, so that a client (or
+# schemathesis) generating "valid" text generates what the gateway accepts: no NUL, and for a
+# required text at least one character that is not whitespace (values are trimmed).
+# Whitespace spelled out, as Python's str.strip() (which trims values) knows it: `\s` means
+# something else to ECMA-262 (how clients read the schema) and to pydantic's Rust regex.
+SPACE = r"\t\n\v\f\r\x1c-\x1f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+SOME_TEXT = Field(json_schema_extra={"pattern": rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"})
+ANY_TEXT = Field(json_schema_extra={"pattern": r"^[^\x00]*$"})
 NoNul = AfterValidator(_no_nul)
-Name = Annotated[str, _bounded(200), NoNul]
-Label = Annotated[str, _bounded(64), NoNul]
+Name = Annotated[str, _bounded(200), NoNul, SOME_TEXT]
+Label = Annotated[str, _bounded(64), NoNul, SOME_TEXT]
+Text = Annotated[str, NoNul, SOME_TEXT]
+OptionalText = Annotated[str, NoNul, ANY_TEXT]
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, to_lower=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=320,
+        pattern=rf"^[^@{SPACE}\x00]+@[^@{SPACE}\x00]+\.[^@{SPACE}\x00]+$",
     ),
     NoNul,
 ]
@@ -43,26 +56,24 @@ class Body(BaseModel):
 class CandidateIn(Body):
     name: Name
     email: Email
-    cv_path: Annotated[str, _bounded(1000), NoNul] | None = None
+    cv_path: Annotated[Text, _bounded(1000)] | None = None
 
 
 class CvAnalysisIn(Body):
     """The result of analysing a candidate's CV (by a person or a tool)."""
 
     skills: dict[str, Any] = Field(default_factory=dict, max_length=200)
-    summary: Annotated[str, _bounded(10_000, min_length=0), NoNul] = ""
+    summary: Annotated[OptionalText, _bounded(10_000, min_length=0)] = ""
 
 
 class QuestionIn(Body):
-    text: Annotated[str, _bounded(5000), NoNul]
+    text: Annotated[Text, _bounded(5000)]
     type: QuestionType = QuestionType.GENERAL
     difficulty: Difficulty = Difficulty.MEDIUM
     skills: list[Label] = Field(default_factory=list, max_length=20)
     tags: list[Label] = Field(default_factory=list, max_length=20)
-    reference_answer: Annotated[str, _bounded(10_000, min_length=0), NoNul] = ""
-    key_points: list[Annotated[str, _bounded(1000), NoNul]] = Field(
-        default_factory=list, max_length=30
-    )
+    reference_answer: Annotated[OptionalText, _bounded(10_000, min_length=0)] = ""
+    key_points: list[Annotated[Text, _bounded(1000)]] = Field(default_factory=list, max_length=30)
     rubric: Rubric = Rubric()
 
 
@@ -113,7 +124,7 @@ class StatusChangeIn(Body):
 
 class AnswerIn(Body):
     question_id: uuid.UUID
-    text: Annotated[str, _bounded(20_000), NoNul]
+    text: Annotated[Text, _bounded(20_000)]
 
 
 class ChatSessionIn(Body):
@@ -121,7 +132,7 @@ class ChatSessionIn(Body):
 
 
 class ChatMessageIn(Body):
-    content: Annotated[str, _bounded(4000), NoNul]
+    content: Annotated[Text, _bounded(4000)]
 
 
 class Accepted(BaseModel):

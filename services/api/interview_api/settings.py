@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from interview_shared.settings import ServiceSettings
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 
 
 class GatewaySettings(ServiceSettings):
@@ -49,4 +49,23 @@ class GatewaySettings(ServiceSettings):
     )
     sse_heartbeat_s: float = Field(
         default=15.0, gt=0, description="Interval of SSE keep-alive comments"
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret that signs user tokens (at least 32 bytes)"
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of an OIDC provider whose RS/ES/PS tokens are accepted"
+    )
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` claim, if set")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` claim, if set")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Largest request body accepted (413 above it)"
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="Requests per minute per user (per client address when unauthenticated)",
+    )
+    idempotency_ttl_s: float = Field(
+        default=86_400.0, gt=0, description="How long an Idempotency-Key is remembered"
     )

@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from interview_shared.blobs import BlobStore, blob_key
-from interview_shared.events import AnswerAudioSubmitted
+from interview_shared.events import AnswerAudioSubmitted, InterviewState
 from interview_shared.http import ApiError
 from pydantic import ValidationError
 
-from interview_api.commands import Commands, Written
+from interview_api.commands import Commands, Context, Written
 from interview_api.schemas import AnswerIn
 from interview_api.uploads import ANY_TYPE, read_upload
 
@@ -90,13 +90,15 @@ async def _recording(request: Request) -> SpokenAnswer:
 async def submit_spoken(
     commands: Commands,
     blobs: BlobStore,
-    interview_id: uuid.UUID,
+    interview: InterviewState,
     spoken: SpokenAnswer,
-    correlation_id: str,
+    ctx: Context,
 ) -> Written:
-    """Keep the recording and publish answer.audio_submitted (validated like a typed answer)."""
-    question = await commands.answerable(interview_id, spoken.question_id)
-    answer_id = uuid.uuid4()
+    """Keep the recording and publish answer.audio_submitted (validated like a typed answer,
+    on an interview the policy let the caller act on)."""
+    question = await commands.answerable(interview, spoken.question_id)
+    interview_id = interview.interview_id
+    answer_id = ctx.new_id("resource")
     uri = await blobs.put(
         blob_key(f"answers/{interview_id}", answer_id, spoken.suffix), spoken.audio
     )
@@ -108,8 +110,9 @@ async def submit_spoken(
             audio_uri=uri,
             content_type=spoken.content_type,
             filename=PurePath(spoken.filename).name,
+            event_id=ctx.new_id("event"),
             question=question,
-            correlation_id=correlation_id,
+            correlation_id=ctx.correlation_id,
         )
     )
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from interview_shared.events import Event
 
+from interview_api.resume import sse_id
+
 
 def frame(*, event: str, data: Any, event_id: str | None = None) -> str:
     """One SSE message: `event:` carries the event type, `data:` its JSON."""
@@ -20,8 +22,13 @@ def frame(*, event: str, data: Any, event_id: str | None = None) -> str:
 
 
 def event_frame(event: Event) -> str:
-    """An SSE message carrying a domain event."""
-    return frame(event=event.type, data=event.model_dump(mode="json"), event_id=str(event.event_id))
+    """An SSE message carrying a domain event; its id lets a client resume (see resume.py)."""
+    return frame(event=event.type, data=event.model_dump(mode="json"), event_id=sse_id(event))
+
+
+RETRY_MS = 3000
+RETRY = f"retry: {RETRY_MS}\n\n"
+"""Tells the browser's EventSource how long to wait before reconnecting."""
 
 
 async def with_heartbeats(

@@ -7,14 +7,14 @@ gateway embeds nothing: it forwards text, the store owns the vectors.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from interview_shared.http import ApiError, found, list_query, listing, question_filter
+from interview_shared.http import ApiError, list_query, listing, question_filter
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import (
+    Candidate,
     CvAnalysis,
     ListQuery,
     Page,
@@ -22,9 +22,12 @@ from interview_shared.read_models import (
     QuestionFilter,
 )
 
+from interview_api.policy import StaffDep, readable_candidate, scoped
+from interview_api.routes import ERRORS
+
 __all__ = ["router", "skills_text"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERRORS)  # every error it can answer, documented
 _MAX_TEXT = 2000
 
 
@@ -56,17 +59,18 @@ def skills_text(analysis: CvAnalysis) -> str:
 
 @router.get("/candidates/{candidate_id}/suggested-questions", tags=["candidates"])
 async def suggested_questions(
-    candidate_id: uuid.UUID,
+    candidate: Annotated[Candidate, Depends(readable_candidate)],
+    who: StaffDep,
     read: Annotated[ReadSide, Depends(_read)],
     query: Annotated[ListQuery, Depends(list_query)],
     filters: Annotated[QuestionFilter, Depends(question_filter)],
 ) -> Page[Question]:
-    """Questions ranked by similarity to the candidate's latest CV skills (`similarity` field)."""
-    found(await read.get_candidate(candidate_id), "candidate")
-    analyses = await read.list_cv_analyses(candidate_id)
+    """Questions of the organisation ranked by similarity to the candidate's latest CV skills
+    (`similarity` field); staff only."""
+    analyses = await read.list_cv_analyses(candidate.id)
     text = skills_text(analyses[-1]) if analyses else ""
     if not text:
         raise ApiError(409, "no_cv_skills", "the candidate has no analysed CV skills to match")
     return await listing(
-        read.list_questions(query, filters.model_copy(update={"similar_to": text}))
+        read.list_questions(scoped(who, query), filters.model_copy(update={"similar_to": text}))
     )

@@ -8,7 +8,7 @@ from fastapi import Request
 from interview_shared.http import ApiError
 from starlette.datastructures import UploadFile
 
-_FORM_OVERHEAD = 64 * 1024
+FORM_OVERHEAD = 64 * 1024
 """Bytes a multipart body may carry beyond the file (boundaries, the other fields)."""
 ANY_TYPE = "application/octet-stream"
 
@@ -27,7 +27,7 @@ async def read_upload(request: Request, *, name: str, limit: int, error: str) ->
     """The file field `name` (at most `limit` bytes, else 413 `<name>_too_large`) and the text
     fields; `error` is the 422 code when the form has no such file."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise ApiError(413, f"{name}_too_large", f"The {name} may be at most {limit} bytes.")
     async with request.form(max_files=1, max_fields=4) as form:  # closes the spooled file
         file = form.get(name)

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 from interview_shared import topics
+from interview_shared.auth import guard_internal_api
 from interview_shared.catchup import end_offsets
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
@@ -56,7 +57,7 @@ def create_app(
     `replay=False` skips waiting for the start-up replay (FastStream's in-memory broker has no
     offsets to wait for).
     """
-    http_read = HttpReadSide(settings.store_url)
+    http_read = HttpReadSide(settings.store_url, service_key=settings.service_api_key)
     chosen = interviewer or choose_interviewer(settings)
     book, gate, outcomes, cancellations = SessionBook(), ReplayGate(), OutcomeHub(), Cancellations()
     context = ContextLoader(book, read or http_read)
@@ -120,6 +121,8 @@ def create_app(
         settings=settings,
     )
     app.include_router(router)
+    # The conversation state is for the gateway only: a service key, checked before routing.
+    guard_internal_api(app, settings)
     return app
 
 

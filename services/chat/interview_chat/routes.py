@@ -59,10 +59,11 @@ async def get_session(session_id: uuid.UUID, request: Request) -> ChatSessionVie
 async def list_sessions(
     request: Request,
     interview_id: uuid.UUID | None = None,
+    org_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, list[ChatSessionView]]:
-    """Sessions in the order they started, optionally of one interview."""
+    """Sessions in the order they started, optionally of one interview or organisation."""
     book: SessionBook = request.app.state.book
-    states = book.sessions(interview_id=interview_id)[offset : offset + limit]
+    states = book.sessions(interview_id=interview_id, org_id=org_id)[offset : offset + limit]
     return {"items": [view(state) for state in states]}

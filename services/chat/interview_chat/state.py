@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from interview_shared.domain import ChatRole, InterviewStatus
+from interview_shared.domain import DEFAULT_ORG, ChatRole, InterviewStatus
 from interview_shared.events import (
     ChatMessagePosted,
     ChatReplyCancelled,
@@ -44,6 +44,8 @@ class SessionState:
 
     session_id: uuid.UUID
     interview_id: uuid.UUID | None = None
+    org_id: str = DEFAULT_ORG
+    """The organisation the session was opened in (listings are scoped by it)."""
     turn: InterviewTurn = field(default_factory=InterviewTurn)
     closed: bool = False
     messages: dict[uuid.UUID, ChatMessagePosted] = field(default_factory=dict)
@@ -86,12 +88,15 @@ class SessionBook:
         """The session's state, if the book has seen it start."""
         return self._sessions.get(session_id)
 
-    def sessions(self, *, interview_id: uuid.UUID | None = None) -> list[SessionState]:
-        """Sessions, optionally of one interview, in the order they started."""
+    def sessions(
+        self, *, interview_id: uuid.UUID | None = None, org_id: str | None = None
+    ) -> list[SessionState]:
+        """Sessions, optionally of one interview or organisation, in the order they started."""
         return [
             s
             for s in self._sessions.values()
-            if interview_id is None or s.interview_id == interview_id
+            if (interview_id is None or s.interview_id == interview_id)
+            and (org_id is None or s.org_id == org_id)
         ]
 
     def session(self, session_id: uuid.UUID, interview_id: uuid.UUID | None) -> SessionState:
@@ -107,7 +112,7 @@ class SessionBook:
     def fold(self, event: Event) -> None:
         """Apply one chat event; idempotent, so the tail and the writer may both fold it."""
         if isinstance(event, ChatSessionStarted):
-            self.session(event.chat_session_id, event.interview_id)
+            self.session(event.chat_session_id, event.interview_id).org_id = event.org_id
             return
         if not isinstance(
             event, ChatMessagePosted | ChatReplyCompleted | ChatReplyCancelled | ChatSessionClosed

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 from interview_shared import topics
+from interview_shared.auth import guard_internal_api
 from interview_shared.catchup import CatchUp, end_offsets
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
@@ -90,6 +91,8 @@ def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAP
         ready_details=lambda: {"rebuild": ingestor.report_progress()},
     )
     app.include_router(read_api)
+    # The read API is for services only: a service key, checked before routing, or a 401.
+    guard_internal_api(app, settings)
     return app
 
 

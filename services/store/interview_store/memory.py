@@ -381,7 +381,8 @@ class MemoryStore:
     async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
         """A page of candidates."""
         request = prepare("candidates", query)
-        return self._candidates.list(request, self._candidates.scan(request, ALL))
+        rows = self._candidates.scan(request, ALL)
+        return self._candidates.list(request, rows, lambda c: _in_org(c.org_id, query))
 
     async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
         """A candidate's CV analyses, oldest first."""
@@ -407,6 +408,7 @@ class MemoryStore:
                 and (not filters.tags or not set(filters.tags).isdisjoint(q.tags))
                 and (filters.difficulty is None or q.difficulty == filters.difficulty)
                 and (filters.type is None or q.type == filters.type)
+                and _in_org(q.org_id, query)
             )
 
         if filters.similar_to is not None:
@@ -435,7 +437,9 @@ class MemoryStore:
         if request.sort.field != "created_at":
             lower = upper = None  # the range is then checked row by row in `keep`
         rows = self._interviews.scan(request, partition, lower, upper)
-        return self._interviews.list(request, rows, lambda i: _interview_matches(i, filters))
+        return self._interviews.list(
+            request, rows, lambda i: _in_org(i.org_id, query) and _interview_matches(i, filters)
+        )
 
     async def interview_log(self, interview_id: uuid.UUID) -> list[InterviewLogEntry]:
         """The interview's questions with their latest answers and current scores."""
@@ -497,7 +501,14 @@ class MemoryStore:
         elif filters.interview_id is not None:
             partition = ("interview", filters.interview_id)
         rows = self._evaluations.scan(request, partition)
-        return self._evaluations.list(request, rows, lambda e: _evaluation_matches(e, filters))
+
+        def keep(e: Evaluation) -> bool:
+            # An evaluation belongs to its interview's organisation.
+            interview = self._interviews.rows.get(e.interview_id)
+            org = interview.org_id if interview else None
+            return (query.org_id is None or org == query.org_id) and _evaluation_matches(e, filters)
+
+        return self._evaluations.list(request, rows, keep)
 
     async def get_evaluation(self, evaluation_id: uuid.UUID) -> Evaluation | None:
         """An evaluation by id."""
@@ -520,6 +531,10 @@ class MemoryStore:
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         """A session's messages in sequence order."""
         return list(self._messages.get(session_id, ()))
+
+
+def _in_org(org_id: str, query: ListQuery) -> bool:
+    return query.org_id is None or org_id == query.org_id
 
 
 def _interview_matches(interview: Interview, filters: InterviewFilter) -> bool:

@@ -252,7 +252,16 @@ def _records(changes: Changes) -> dict[str, list[tuple[Any, ...]]]:
             for r in changes.recorded
         ],
         "candidates": [
-            (c.id, c.name, c.email, email_key(c.email), c.cv_path, c.created_at, c.updated_at)
+            (
+                c.id,
+                c.name,
+                c.email,
+                email_key(c.email),
+                c.cv_path,
+                c.created_at,
+                c.updated_at,
+                c.org_id,
+            )
             for c in changes.candidates
         ],
         "cv_analyses": [
@@ -267,7 +276,9 @@ def _records(changes: Changes) -> dict[str, list[tuple[Any, ...]]]:
         ],
         "answers": [_answer_record(row) for row in changes.answers],
         "evaluations": [_evaluation_record(e) for e in changes.evaluations],
-        "chat_sessions": [(s.id, s.interview_id, s.created_at) for s in changes.chat_sessions],
+        "chat_sessions": [
+            (s.id, s.interview_id, s.created_at, s.org_id) for s in changes.chat_sessions
+        ],
         "chat_messages": [
             (m.id, m.session_id, m.role.value, m.content, m.sequence, m.created_at)
             for m in changes.chat_messages
@@ -279,7 +290,7 @@ def _question_record(q: Question) -> tuple[Any, ...]:
     return (
         q.id, q.text, q.type.value, q.difficulty.value, list(q.skills), list(q.tags),
         q.reference_answer, list(q.key_points), _json(q.rubric), q.rubric.version, q.created_at,
-        q.updated_at,
+        q.updated_at, q.org_id,
     )  # fmt: skip
 
 
@@ -294,7 +305,7 @@ def _answer_record(row: AnswerRow) -> tuple[Any, ...]:
 def _interview_record(i: Interview) -> tuple[Any, ...]:
     return (
         i.id, i.candidate_id, i.title, list(i.question_ids), i.status.value, i.created_at,
-        i.updated_at, i.started_at, i.completed_at,
+        i.updated_at, i.started_at, i.completed_at, i.org_id,
     )  # fmt: skip
 
 
@@ -406,6 +417,7 @@ def _locked_interview(row: Row) -> Interview:
             "updated_at": row["updated_at"],
             "started_at": row["started_at"],
             "completed_at": row["completed_at"],
+            "org_id": row["org_id"],
         },
     )
 
@@ -587,7 +599,8 @@ class PostgresStore:
 
     async def list_candidates(self, query: ListQuery) -> Page[Candidate]:
         """A page of candidates."""
-        return await self._page("candidates", prepare("candidates", query), sql.Where(), _candidate)
+        where = _org(query)
+        return await self._page("candidates", prepare("candidates", query), where, _candidate)
 
     async def list_cv_analyses(self, candidate_id: uuid.UUID) -> list[CvAnalysis]:
         """A candidate's CV analyses, oldest first."""
@@ -600,7 +613,7 @@ class PostgresStore:
     async def list_questions(self, query: ListQuery, filters: QuestionFilter) -> Page[Question]:
         """A page of questions matching any of the skills, any of the tags, and the rest."""
         request = prepare("questions", query)
-        where = sql.Where()
+        where = _org(query)
         if filters.skills:
             where.add("skills && {}::text[]", list(filters.skills))
         if filters.tags:
@@ -625,7 +638,7 @@ class PostgresStore:
     async def list_interviews(self, query: ListQuery, filters: InterviewFilter) -> Page[Interview]:
         """A page of interviews."""
         request = prepare("interviews", query)
-        where = sql.Where()
+        where = _org(query)
         if filters.status is not None:
             where.add("status = {}::text", filters.status.value)
         if filters.candidate_id is not None:
@@ -686,6 +699,8 @@ class PostgresStore:
         """A page of evaluations (the whole history, not only current ones)."""
         request = prepare("evaluations", query)
         where = sql.Where()
+        if query.org_id is not None:  # evaluations belong to their interview's organisation
+            where.add("interview_id IN (SELECT id FROM interviews WHERE org_id = {})", query.org_id)
         if filters.answer_id is not None:
             where.add("answer_id = {}::uuid", filters.answer_id)
         if filters.interview_id is not None:
@@ -721,6 +736,14 @@ class PostgresStore:
         """A session's messages in sequence order."""
         rows = await self._fetch(sql.CHAT_MESSAGES, session_id)
         return [ChatMessage.model_validate(dict(r)) for r in rows]
+
+
+def _org(query: ListQuery) -> sql.Where:
+    """The organisation condition of a listing, if it names one."""
+    where = sql.Where()
+    if query.org_id is not None:
+        where.add("org_id = {}::text", query.org_id)
+    return where
 
 
 async def _attach_evaluations(conn: Any, rows: Iterable[AnswerRow]) -> list[Answer]:

@@ -53,8 +53,17 @@ def get_store(request: Request) -> Store:
     return store
 
 
+async def org_list_query(
+    query: Annotated[ListQuery, Depends(list_query)],
+    org_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> ListQuery:
+    """The listing parameters plus the organisation the caller restricts it to (the gateway
+    always sends the user's)."""
+    return query.model_copy(update={"org_id": org_id}) if org_id is not None else query
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
-Listing = Annotated[ListQuery, Depends(list_query)]
+Listing = Annotated[ListQuery, Depends(org_list_query)]
 
 
 @router.get(READ_PATHS["get_candidate_by_email"])

@@ -34,7 +34,7 @@ UNION ALL SELECT 'email', id, email_lower, NULL FROM candidates WHERE email_lowe
 # deadlocking, and a status change always sees the status it replaces.
 LOCK_INTERVIEWS = """
 SELECT id, candidate_id, title, question_ids, status, created_at, updated_at, started_at,
-       completed_at
+       completed_at, org_id
 FROM interviews WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
 """
 
@@ -53,15 +53,17 @@ WHERE session_id = ANY($1::uuid[]) GROUP BY session_id
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "processed_events": ("event_id", "event_type", "outcome", "reason", "processed_at"),
-    "candidates": ("id", "name", "email", "email_lower", "cv_path", "created_at", "updated_at"),
+    "candidates": (
+        "id", "name", "email", "email_lower", "cv_path", "created_at", "updated_at", "org_id",
+    ),
     "cv_analyses": ("id", "candidate_id", "skills", "summary", "created_at"),
     "questions": (
         "id", "text", "type", "difficulty", "skills", "tags", "reference_answer", "key_points",
-        "rubric", "rubric_version", "created_at", "updated_at",
+        "rubric", "rubric_version", "created_at", "updated_at", "org_id",
     ),
     "interviews": (
         "id", "candidate_id", "title", "question_ids", "status", "created_at", "updated_at",
-        "started_at", "completed_at",
+        "started_at", "completed_at", "org_id",
     ),
     "answers": (
         "id", "interview_id", "question_id", "text", "question_text", "submitted_at", "created_at",
@@ -72,7 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "feedback", "unscorable_reason", "explanation", "flags", "lineage", "rubric_version",
         "usage", "created_at", "confidence", "review", "review_reasons",
     ),
-    "chat_sessions": ("id", "interview_id", "created_at"),
+    "chat_sessions": ("id", "interview_id", "created_at", "org_id"),
     "chat_messages": ("id", "session_id", "role", "content", "sequence", "created_at"),
 }  # fmt: skip
 
@@ -125,14 +127,14 @@ CONSUMED_OFFSETS = "SELECT topic, kafka_partition, next_offset, announced FROM c
 
 # --- reads --------------------------------------------------------------------------------------
 
-CANDIDATE_COLUMNS = "id, name, email, cv_path, created_at, updated_at"
+CANDIDATE_COLUMNS = "id, name, email, cv_path, created_at, updated_at, org_id"
 QUESTION_COLUMNS = (
     "id, text, type, difficulty, skills, tags, reference_answer, key_points, rubric, created_at,"
-    " updated_at"
+    " updated_at, org_id"
 )
 INTERVIEW_COLUMNS = (
     "id, candidate_id, title, question_ids, status, created_at, updated_at, started_at,"
-    " completed_at"
+    " completed_at, org_id"
 )
 ANSWER_COLUMNS = (
     "id, interview_id, question_id, text, question_text, submitted_at, created_at, audio_uri"
@@ -167,7 +169,7 @@ WHERE interview_id = $1 ORDER BY question_id, submitted_at DESC, id DESC
 """
 EVALUATION = f"SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE id = $1"
 EVALUATIONS_OF = f"SELECT {EVALUATION_COLUMNS} FROM evaluations WHERE answer_id = ANY($1::uuid[])"
-CHAT_SESSION = "SELECT id, interview_id, created_at FROM chat_sessions WHERE id = $1"
+CHAT_SESSION = "SELECT id, interview_id, created_at, org_id FROM chat_sessions WHERE id = $1"
 CHAT_MESSAGES = """
 SELECT id, session_id, role, content, sequence, created_at FROM chat_messages
 WHERE session_id = $1 ORDER BY sequence

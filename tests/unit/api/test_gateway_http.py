@@ -39,7 +39,7 @@ from interview_shared.read_models import (
 from interview_store.memory import MemoryStore
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
-from support import StoreReadSide
+from support import TEST_JWT_SECRET, StoreReadSide, bearer
 
 API = "/api/v1"
 Json = dict[str, Any]
@@ -100,16 +100,24 @@ def pipeline_over(read: StoreReadSide) -> Pipeline:
 
 @asynccontextmanager
 async def running_gateway(
-    *, read: ReadSide, pipeline: Pipeline, raise_app_exceptions: bool = True
+    *,
+    read: ReadSide,
+    pipeline: Pipeline,
+    raise_app_exceptions: bool = True,
+    settings: GatewaySettings | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway app, its lifespan run under an in-memory broker, and a client for it."""
-    app = create_app(GatewaySettings(read_your_writes_timeout_s=0.1), read=read, publisher=pipeline)
+    """The gateway app, its lifespan run under an in-memory broker, and a client for it (an
+    admin's token in its default headers)."""
+    settings = settings or GatewaySettings(
+        read_your_writes_timeout_s=0.1, jwt_secret=TEST_JWT_SECRET
+    )
+    app = create_app(settings, read=read, publisher=pipeline)
     pipeline.broker = app.state.broker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     async with (
         TestKafkaBroker(app.state.broker),
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=bearer()) as client,
     ):
         yield client
 
@@ -497,7 +505,6 @@ async def test_a_write_without_a_correlation_id_gets_a_fresh_one(gw: Gateway) ->
         ("POST", "/questions", {"text": "Q?", "skills": ["s"] * 21}, "skills"),
         ("POST", "/interviews", {"candidate_id": "nope", "title": "T", "question_ids": []}, None),
         ("POST", "/chat/sessions", {"interview_id": "1234"}, "interview_id"),
-        ("PATCH", f"/interviews/{uuid.uuid4()}", {"status": "DONE"}, "status"),
         ("PATCH", "/interviews/not-a-uuid", {"status": "READY"}, "path.interview_id"),
         ("GET", "/candidates/not-a-uuid", None, "path.candidate_id"),
         ("GET", "/answers/123", None, "path.answer_id"),
@@ -548,8 +555,8 @@ async def test_an_oversized_answer_is_refused(gw: Gateway) -> None:
         ("limit=101", 422, "validation_error"),
         ("limit=0", 422, "validation_error"),
         ("offset=-1", 422, "validation_error"),
-        ("sort=shoe_size", 400, "invalid_query"),
-        ("sort=-email", 400, "invalid_query"),
+        ("sort=shoe_size", 422, "validation_error"),  # sort is an enum in the schema
+        ("sort=-email", 422, "validation_error"),
         ("cursor=abc&offset=5", 400, "invalid_query"),
         ("cursor=%25%25not-a-cursor", 400, "invalid_query"),
     ],

@@ -11,6 +11,7 @@ import httpx
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from interview_api.live import LiveEvents
 from interview_api.main import create_app
+from interview_api.resume import sse_id
 from interview_api.settings import GatewaySettings
 from interview_api.sse import HEARTBEAT, event_frame, frame, with_heartbeats
 from interview_chat.context import ContextLoader
@@ -31,6 +32,7 @@ from interview_shared.read_client import ReadSide
 from interview_shared.read_models import ApplyResult
 from interview_store.memory import MemoryStore
 from interview_store.outcomes import OutcomeAnnouncer
+from support import TEST_JWT_SECRET, bearer
 
 
 def status_changed(interview_id: uuid.UUID | None = None) -> InterviewStatusChanged:
@@ -111,7 +113,8 @@ def test_an_event_frame_carries_the_event_as_json() -> None:
     event_line, id_line, data_line, *rest = event_frame(event).split("\n")
 
     assert event_line == "event: interview.status_changed"
-    assert id_line == f"id: {event.event_id}"
+    assert id_line == f"id: {sse_id(event)}"
+    assert id_line.endswith(str(event.event_id))
     assert decode_event(data_line.removeprefix("data: ")) == event
     assert rest == ["", ""]
 
@@ -189,13 +192,16 @@ def sse_events(body: str) -> list[tuple[str, dict[str, Any]]]:
 async def test_a_chat_reply_streams_back_as_server_sent_events() -> None:
     store = StoreRead()
     pipeline = ChatPipeline(store, store)
-    app = create_app(GatewaySettings(chat_reply_timeout_s=5), read=store, publisher=pipeline)
+    settings = GatewaySettings(chat_reply_timeout_s=5, jwt_secret=TEST_JWT_SECRET)
+    app = create_app(settings, read=store, publisher=pipeline)
     started = ChatSessionStarted(chat_session_id=uuid.uuid4())
     await store.apply([started])
     async with TestKafkaBroker(app.state.broker), app.router.lifespan_context(app):
         pipeline.broker = app.state.broker
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=bearer()
+        ) as client:
             response = await client.post(
                 f"/api/v1/chat/sessions/{started.chat_session_id}/messages",
                 json={"content": "Hello!"},

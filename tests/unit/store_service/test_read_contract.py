@@ -42,7 +42,8 @@ from interview_shared.read_paths import READ_PATHS, READ_PREFIX
 from interview_store.main import create_app
 from interview_store.memory import MemoryStore
 from interview_store.settings import StoreSettings
-from support import StoreReadSide
+from pydantic import SecretStr
+from support import TEST_SERVICE_KEY, StoreReadSide
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 IDS = {
@@ -113,9 +114,13 @@ async def read(request: pytest.FixtureRequest, store: MemoryStore) -> AsyncItera
     if request.param == "in-process":
         yield StoreReadSide(store)
         return
-    app = create_app(StoreSettings(), store=store)
+    app = create_app(StoreSettings(service_api_key=TEST_SERVICE_KEY), store=store)
     app.state.store = store  # what the lifespan sets
-    async with HttpReadSide("http://store", transport=httpx.ASGITransport(app=app)) as http:
+    async with HttpReadSide(
+        "http://store",
+        service_key=SecretStr(TEST_SERVICE_KEY),
+        transport=httpx.ASGITransport(app=app),
+    ) as http:
         yield http
 
 

@@ -1,0 +1,40 @@
+"""`make run` is never an open gateway: without JWT_SECRET it makes a development one.
+
+The secret is kept in `.run/dev-jwt-secret` so tokens stay valid across restarts, and a ready
+admin token (12 hours) is written to `.run/dev-token` for curl and the docs page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from interview_shared.auth import Role, mint_token, new_secret
+from interview_shared.domain import DEFAULT_ORG
+
+DEV_TOKEN_TTL_S = 12 * 3600
+
+
+def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
+    """Set a development JWT_SECRET in `env` unless one (or a JWKS URL) is configured, and
+    return an admin token for it; None when the operator brought their own keys."""
+    if env.get("JWT_SECRET") or env.get("JWT_JWKS_URL"):
+        return None
+    run_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = run_dir / "dev-jwt-secret"
+    if not secret_file.exists():
+        secret_file.write_text(new_secret())
+        secret_file.chmod(0o600)
+    env["JWT_SECRET"] = secret_file.read_text().strip()
+    token = mint_token(
+        env["JWT_SECRET"],
+        sub="dev-admin",
+        org=DEFAULT_ORG,
+        role=Role.ADMIN,
+        ttl_s=DEV_TOKEN_TTL_S,
+        issuer=env.get("JWT_ISSUER") or None,
+        audience=env.get("JWT_AUDIENCE") or None,
+    )
+    token_file = run_dir / "dev-token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    return token
