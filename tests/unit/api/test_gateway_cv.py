@@ -13,7 +13,7 @@ from interview_api.settings import GatewaySettings
 from interview_shared.blobs import MemoryBlobStore
 from interview_shared.events import CvAnalyzed
 from interview_store.memory import MemoryStore
-from support import StoreReadSide
+from support import TEST_JWT_SECRET, StoreReadSide, bearer
 from test_gateway_http import API, Pipeline, candidate, error_of
 
 CV = (
@@ -81,7 +81,9 @@ async def client() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline]]:
     read = StoreReadSide(MemoryStore())
     pipeline = Pipeline(read.store)
     app = create_app(
-        GatewaySettings(read_your_writes_timeout_s=0.5, cv_max_bytes=50_000),
+        GatewaySettings(
+            read_your_writes_timeout_s=0.5, cv_max_bytes=50_000, jwt_secret=TEST_JWT_SECRET
+        ),
         read=read,
         publisher=pipeline,
         blobs=MemoryBlobStore(),
@@ -91,7 +93,7 @@ async def client() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline]]:
     async with (
         TestKafkaBroker(app.state.broker),
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as http,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=bearer()) as http,
     ):
         yield http, pipeline
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import structlog
 from faststream.kafka import TestKafkaBroker
+from interview_api.chat_client import ChatSessions
 from interview_api.main import create_app
 from interview_api.settings import GatewaySettings
 from interview_shared import topics
@@ -105,13 +106,14 @@ async def running_gateway(
     pipeline: Pipeline,
     raise_app_exceptions: bool = True,
     settings: GatewaySettings | None = None,
+    chat_sessions: ChatSessions | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway app, its lifespan run under an in-memory broker, and a client for it (an
     admin's token in its default headers)."""
     settings = settings or GatewaySettings(
         read_your_writes_timeout_s=0.1, jwt_secret=TEST_JWT_SECRET
     )
-    app = create_app(settings, read=read, publisher=pipeline)
+    app = create_app(settings, read=read, publisher=pipeline, chat_sessions=chat_sessions)
     pipeline.broker = app.state.broker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     async with (

@@ -22,6 +22,26 @@ async def test_a_body_over_the_limit_is_a_413_from_its_content_length() -> None:
     assert small.status_code == 201
 
 
+async def test_an_upload_has_its_own_larger_limit() -> None:
+    # A CV bigger than MAX_BODY_BYTES reaches the route, which holds it to CV_MAX_BYTES.
+    read = StoreReadSide(MemoryStore())
+    settings = GatewaySettings(
+        jwt_secret=TEST_JWT_SECRET, max_body_bytes=1000, cv_max_bytes=5000, audio_max_bytes=2000
+    )
+    async with running_gateway(read=read, pipeline=pipeline_over(read), settings=settings) as c:
+        person = await c.post(f"{API}/candidates", json={"name": "A", "email": "a@b.io"})
+        url = f"{API}/candidates/{person.json()['id']}/cv"
+        fits = await c.post(url, files={"file": ("cv.txt", b"Python. " * 400, "text/plain")})
+        big = await c.post(url, files={"file": ("cv.txt", b"x" * 10_000, "text/plain")})
+        huge = await c.post(url, files={"file": ("cv.txt", b"x" * 100_000, "text/plain")})
+        json_body = await c.post(f"{API}/questions", json={"text": "x" * 2000})
+    assert fits.status_code == 201, fits.text
+    assert error_of(big)["code"] == "file_too_large"  # the route's own limit
+    assert huge.status_code == 413
+    assert error_of(huge)["code"] == "payload_too_large"  # over even the largest upload
+    assert json_body.status_code == 413  # JSON keeps MAX_BODY_BYTES
+
+
 async def test_a_streamed_body_is_cut_off_once_it_passes_the_limit() -> None:
     read = StoreReadSide(MemoryStore())
     settings = GatewaySettings(jwt_secret=TEST_JWT_SECRET, max_body_bytes=1000)

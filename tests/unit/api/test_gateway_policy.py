@@ -25,7 +25,8 @@ from test_gateway_http import (
     move,
 )
 
-PUBLIC = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/asyncapi")
+# /console is static HTML and JavaScript: it holds no data, and sends the token the user pastes.
+PUBLIC = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/asyncapi", "/console")
 OTHER_ORG = bearer(org="globex")
 
 
@@ -92,7 +93,19 @@ def _object_routes(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("GET", f"/chat/sessions/{s}/messages", None),
         ("POST", f"/chat/sessions/{s}/messages", {"content": "Hi"}),
         ("POST", "/chat/sessions", {"interview_id": i}),
+        # Added by later issues: every one goes through the policy as well.
+        ("GET", f"/chat/sessions/{s}", None),
+        ("POST", f"/chat/sessions/{s}/close", None),
+        ("GET", f"/chat/sessions?interview_id={i}", None),
+        ("PUT", f"/questions/{q}/rubric", {"criteria": RUBRIC}),
+        ("POST", f"/candidates/{c}/cv", None),
+        ("GET", f"/candidates/{c}/suggested-questions", None),
     ]
+
+
+RUBRIC = [{"name": "accuracy", "weight": 1.0}]
+STAFF_ONLY = ("cv-analyses", "/cv", "/questions/", "/report", "/suggested-questions")
+"""Path parts of the routes a candidate gets 403 on before anything is looked up."""
 
 
 async def test_another_organisation_gets_404_on_every_object_and_empty_listings(
@@ -103,7 +116,8 @@ async def test_another_organisation_gets_404_on_every_object_and_empty_listings(
         response = await gw.client.request(method, f"{API}{path}", json=body, headers=OTHER_ORG)
         assert response.status_code == 404, (method, path, response.text)
         assert error_of(response)["code"] == "not_found"
-    for listing in ("/candidates", "/questions", "/interviews", "/evaluations"):
+    listings = ("/candidates", "/questions", "/questions?similar_to=lock", "/interviews")
+    for listing in (*listings, "/evaluations"):
         response = await gw.client.get(f"{API}{listing}", headers=OTHER_ORG)
         assert response.status_code == 200, listing
         assert response.json()["items"] == [], listing
@@ -178,6 +192,10 @@ async def test_a_candidate_reaches_its_own_interview_but_never_a_score(gw: Gatew
         ("POST", "/questions", {"text": "Easy?"}),
         ("POST", "/interviews", {"candidate_id": "{candidate}", "title": "T", "question_ids": []}),
         ("POST", "/candidates/{candidate}/cv-analyses", {"summary": "great"}),
+        ("POST", "/candidates/{candidate}/cv", None),
+        ("GET", "/candidates/{candidate}/suggested-questions", None),
+        ("GET", "/questions?similar_to=lock", None),
+        ("PUT", "/questions/{question}/rubric", {"criteria": RUBRIC}),
     ],
 )
 async def test_a_candidate_gets_403_on_scores_and_authoring(
@@ -197,7 +215,7 @@ async def test_a_candidate_sees_nothing_of_another_candidate(gw: Gateway) -> Non
     ids = await _world(gw)
     stranger = bearer("candidate", candidate_id=uuid.uuid4())
     for method, path, body in _object_routes(ids):
-        if path.endswith("cv-analyses") or "/questions/" in path or path.endswith("/report"):
+        if any(part in path for part in STAFF_ONLY):
             continue  # staff-only routes: 403 before any lookup
         response = await gw.client.request(method, f"{API}{path}", json=body, headers=stranger)
         assert response.status_code == 404, (method, path, response.text)
@@ -223,3 +241,23 @@ async def test_interviewers_do_what_admins_do_in_their_org(gw: Gateway) -> None:
     assert response.status_code == 201
     listed = await gw.client.get(f"{API}/evaluations", headers=interviewer)
     assert listed.status_code == 200
+
+
+async def test_only_an_admin_changes_a_rubric(gw: Gateway) -> None:
+    ids = await _world(gw)
+    url = f"{API}/questions/{ids['question']}/rubric"
+    refused = await gw.client.put(url, json={"criteria": RUBRIC}, headers=bearer("interviewer"))
+    assert refused.status_code == 403, refused.text
+    assert error_of(refused)["code"] == "forbidden"
+    changed = await gw.client.put(url, json={"criteria": RUBRIC}, headers=bearer("admin"))
+    assert changed.status_code == 200, changed.text
+
+
+async def test_chat_sessions_are_listed_per_organisation_and_a_candidate_names_its_interview(
+    gw: Gateway,
+) -> None:
+    ids = await _world(gw)
+    me = bearer("candidate", candidate_id=ids["candidate"])
+    response = await gw.client.get(f"{API}/chat/sessions", headers=me)
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "interview_required"

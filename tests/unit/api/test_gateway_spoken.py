@@ -13,7 +13,7 @@ from interview_api.settings import GatewaySettings
 from interview_shared.blobs import MemoryBlobStore
 from interview_shared.events import AnswerAudioSubmitted
 from interview_store.memory import MemoryStore
-from support import StoreReadSide
+from support import TEST_JWT_SECRET, StoreReadSide, bearer
 from test_gateway_http import API, Pipeline, error_of, in_progress, running_gateway
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64)
@@ -28,6 +28,7 @@ async def spoken() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline, MemoryBlo
         read_your_writes_timeout_s=0.5,
         transcription_base_url="http://127.0.0.1:9/v1",
         audio_max_bytes=1000,
+        jwt_secret=TEST_JWT_SECRET,
     )
     app = create_app(settings, read=read, publisher=pipeline, blobs=blobs)
     pipeline.broker = app.state.broker
@@ -35,7 +36,7 @@ async def spoken() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline, MemoryBlo
     async with (
         TestKafkaBroker(app.state.broker),
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=bearer()) as client,
     ):
         yield client, pipeline, blobs
 
@@ -48,12 +49,33 @@ async def post_audio(
     name: str = "answer.wav",
     data: bytes = WAV,
     content_type: str = "audio/wav",
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     return await client.post(
         f"{API}/interviews/{interview_id}/answers",
         data={"question_id": question_id},
         files={"audio": (name, data, content_type)},
+        headers=headers,
     )
+
+
+async def test_a_candidate_records_answers_to_its_own_interview_only(
+    spoken: tuple[httpx.AsyncClient, Pipeline, MemoryBlobStore],
+) -> None:
+    client, pipeline, _ = spoken
+    interview = await in_progress(client)
+    question_id = interview["question_ids"][0]
+    me = bearer("candidate", candidate_id=interview["candidate_id"])
+    stranger = bearer("candidate", candidate_id=uuid.uuid4())
+    other_org = bearer(org="globex")
+
+    for who in (stranger, other_org):
+        response = await post_audio(client, interview["id"], question_id, headers=who)
+        assert response.status_code == 404, response.text
+    assert pipeline.events(AnswerAudioSubmitted) == []
+    response = await post_audio(client, interview["id"], question_id, headers=me)
+    assert response.status_code == 202, response.text
+    assert len(pipeline.events(AnswerAudioSubmitted)) == 1
 
 
 async def test_a_recording_is_kept_and_published_for_transcription(
