@@ -76,10 +76,21 @@ wait_for_gateway() {
   log "gateway healthy at $GATEWAY_URL (after ${SECONDS}s)"
 }
 
+# The gateway refuses to start without a key for user tokens: say so before building anything.
+has_token_key() {
+  [ -n "${JWT_SECRET:-}${JWT_JWKS_URL:-}" ] && return 0
+  [ -f .env ] && grep -Eq '^(JWT_SECRET|JWT_JWKS_URL)=.+' .env
+}
+
 compose_command
 FILES=(-f "$BASE_FILE")
 case "${1:-}" in
   up)
+    if ! has_token_key; then
+      echo "error: set JWT_SECRET (or JWT_JWKS_URL) in the environment or .env, e.g." >&2
+      echo '  echo "JWT_SECRET=$(openssl rand -hex 32)" >> .env' >&2
+      exit 2
+    fi
     if offline; then
       deploy/compose/offline-images.sh
       FILES+=(-f deploy/compose/offline.yml)

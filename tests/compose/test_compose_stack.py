@@ -22,6 +22,8 @@ from typing import Any, Final
 import httpx
 import pytest
 from interview_localinfra._process import ServiceStartError
+from interview_shared.auth import new_secret
+from support import TEST_JWT_SECRET, bearer
 from interview_localinfra.containers import docker_available
 from interview_localinfra.dockerd import PrivateDockerd
 
@@ -44,10 +46,11 @@ def docker_env() -> Iterator[dict[str, str]]:
     """The environment for `make compose-*`: an engine the user runs, else a private one.
 
     OPENAI_API_KEY is set empty, which beats a developer's .env (compose reads it): the stack
-    grades with the offline scorer and never calls a model API.
+    grades with the offline scorer and never calls a model API. JWT_SECRET and SERVICE_API_KEY
+    come from the environment as a user would set them (or in .env): the gateway is never open.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env["OPENAI_API_KEY"] = ""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JWT_"))}
+    env |= {"OPENAI_API_KEY": "", "JWT_SECRET": TEST_JWT_SECRET, "SERVICE_API_KEY": new_secret()}
     if docker_available():
         yield env
         return
@@ -163,7 +166,9 @@ def test_compose_stack_serves_the_main_flow_on_8080(docker_env: dict[str, str]) 
         pytest.fail("something already listens on :8080 (another compose stack?)", pytrace=False)
     up_s = _make("compose-up", docker_env)
     try:
-        with httpx.Client(base_url=API, timeout=30) as client:
+        anonymous = httpx.get(f"{API}/interviews", timeout=30)
+        assert anonymous.status_code == 401, anonymous.text
+        with httpx.Client(base_url=API, timeout=30, headers=bearer()) as client:
             evaluation = _main_flow(client)
         assert 0 <= evaluation["score"] <= 100
         assert evaluation["feedback"]
