@@ -88,7 +88,9 @@ async def p5(
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with (
         Tally(system.bootstrap, "p5-") as tally,
-        httpx.AsyncClient(base_url=system.gateway, timeout=30, limits=limits) as client,
+        httpx.AsyncClient(
+            base_url=system.gateway, timeout=30, limits=limits, headers=system.headers
+        ) as client,
     ):
         stream = _Stream(client, f"/interviews/{seeded.interview_id}/events")
         reader = asyncio.create_task(stream.read())

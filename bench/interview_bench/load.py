@@ -14,7 +14,7 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,7 @@ _SCRIPT = """\
 wrk.method = "POST"
 wrk.body = [==[%(body)s]==]
 wrk.headers["Content-Type"] = "application/json"
-local counter = 0
+%(headers)slocal counter = 0
 local threads = {}
 
 function setup(thread)
@@ -98,10 +98,25 @@ def wrk_path() -> str:
 
 
 async def run_wrk(
-    url: str, body: dict[str, Any], *, seconds: float, prefix: str, connections: int = CONNECTIONS
+    url: str,
+    body: dict[str, Any],
+    *,
+    seconds: float,
+    prefix: str,
+    connections: int = CONNECTIONS,
+    headers: Mapping[str, str] | None = None,
 ) -> WrkResult:
-    """POST `body` to `url` for `seconds` with `connections` connections; parse the summary."""
-    script = _SCRIPT % {"body": json.dumps(body), "prefix": prefix, "marker": MARKER}
+    """POST `body` to `url` for `seconds` with `connections` connections (and `headers`, e.g.
+    the bearer token); parse the summary."""
+    lines = "".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in (headers or {}).items()
+    )
+    script = _SCRIPT % {
+        "body": json.dumps(body),
+        "prefix": prefix,
+        "marker": MARKER,
+        "headers": lines,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as file:
         file.write(script)
         file.flush()

@@ -24,6 +24,7 @@ from interview_localinfra import LocalKafka, LocalPostgres, ensure_topics
 from interview_localinfra._process import free_port
 from interview_localinfra.system import SERVICES, ServiceGroup
 from interview_shared import topics
+from interview_shared.auth import Role, mint_token, new_secret
 
 Backend = Literal["memory", "postgres"]
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
@@ -51,6 +52,13 @@ class BenchSystem:
         self.bootstrap = ""
         self.group: ServiceGroup | None = None
         self._stack = AsyncExitStack()
+        self._jwt_secret = new_secret()
+        # An admin of the default organisation for the whole run (a run is hours at most).
+        token = mint_token(
+            self._jwt_secret, sub="bench", org="default", role=Role.ADMIN, ttl_s=86400
+        )
+        self.headers = {"Authorization": f"Bearer {token}"}
+        """What every request to the gateway carries (the gateway is never open)."""
 
     async def __aenter__(self) -> BenchSystem:
         try:
@@ -67,7 +75,7 @@ class BenchSystem:
         kafka = await self._stack.enter_async_context(LocalKafka(workdir=self.workdir / "kafka"))
         self.bootstrap = kafka.bootstrap_servers
         await ensure_topics(self.bootstrap, (*topics.ALL_TOPICS, RELAY_IN, RELAY_OUT))
-        env = _service_env(self.bootstrap, self.log_level)
+        env = _service_env(self.bootstrap, self.log_level, self._jwt_secret)
         if self.backend == "postgres":
             # fsync off, as in the suite and `make bench-store`: a throwaway cluster.
             pg = LocalPostgres(database="bench", fsync=False)
@@ -116,7 +124,9 @@ class BenchSystem:
 
     async def seed(self, *, question: str, reference: str, answer: str) -> Seeded:
         """A candidate, a question and an interview moved to IN_PROGRESS, through the API."""
-        async with httpx.AsyncClient(base_url=self.gateway, timeout=30) as api:
+        async with httpx.AsyncClient(
+            base_url=self.gateway, timeout=30, headers=self.headers
+        ) as api:
             nonce = uuid.uuid4().hex[:10]
             candidate = await _created(
                 api, "/candidates", {"name": "Bench", "email": f"bench-{nonce}@example.com"}
@@ -134,13 +144,16 @@ class BenchSystem:
         )
 
 
-def _service_env(bootstrap: str, log_level: str) -> dict[str, str]:
-    # The caller's store and model settings must not leak in: memory unless we say postgres,
-    # the offline scorer always (no paid API), fresh ports.
+def _service_env(bootstrap: str, log_level: str, jwt_secret: str) -> dict[str, str]:
+    # The caller's store, model and key settings must not leak in: memory unless we say
+    # postgres, the offline scorer always (no paid API), fresh ports and keys. One subject
+    # sends the whole load, so the per-user rate limit is lifted (its cost is still paid).
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_"))
+        if not key.startswith(
+            ("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JWT_", "SERVICE_", "RATE_")
+        )
     }
     return env | {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -150,6 +163,9 @@ def _service_env(bootstrap: str, log_level: str) -> dict[str, str]:
         "EVALUATOR_PORT": str(free_port()),
         "CHAT_PORT": str(free_port()),
         "LOG_LEVEL": log_level,
+        "JWT_SECRET": jwt_secret,
+        "SERVICE_API_KEY": new_secret(),
+        "RATE_LIMIT_PER_MINUTE": str(10**9),
     }
 
 

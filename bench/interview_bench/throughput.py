@@ -76,15 +76,15 @@ async def p1(
     body = seeded.answer_body
     async with bare_endpoint(logs) as (base, pid):
         url = f"{base}/api/v1/interviews/{seeded.interview_id}/answers"
-        await run_wrk(url, body, seconds=warmup_s, prefix="p1w-")
+        await run_wrk(url, body, seconds=warmup_s, prefix="p1w-", headers=system.headers)
         cpu_before = cpu_seconds(pid)
-        bare = await run_wrk(url, body, seconds=seconds, prefix="p1b-")
+        bare = await run_wrk(url, body, seconds=seconds, prefix="p1b-", headers=system.headers)
         bare_cpu = (cpu_seconds(pid) - cpu_before) * 1000 / max(bare.requests, 1)
     url = answers_url(system, seeded)
-    await run_wrk(url, body, seconds=warmup_s, prefix="p1w-")
+    await run_wrk(url, body, seconds=warmup_s, prefix="p1w-", headers=system.headers)
     await system.quiesce()
     before = system.cpu()
-    gateway = await run_wrk(url, body, seconds=seconds, prefix="p1g-")
+    gateway = await run_wrk(url, body, seconds=seconds, prefix="p1g-", headers=system.headers)
     await system.quiesce()
     return P1Result(gateway, bare, per_answer(before, system.cpu(), gateway.ok), bare_cpu)
 
@@ -104,7 +104,9 @@ async def p4(
         before = system.cpu()
         started = time.perf_counter()
         url = answers_url(system, seeded)
-        load = await run_wrk(url, seeded.answer_body, seconds=seconds, prefix="p4-")
+        load = await run_wrk(
+            url, seeded.answer_body, seconds=seconds, prefix="p4-", headers=system.headers
+        )
         load_end = time.perf_counter()
         in_window = sum(1 for t in tally.evaluated.values() if t <= load_end)
         backlog = max(0, len(tally.submitted) - in_window)

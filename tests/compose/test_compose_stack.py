@@ -22,10 +22,10 @@ from typing import Any, Final
 import httpx
 import pytest
 from interview_localinfra._process import ServiceStartError
-from interview_shared.auth import new_secret
-from support import TEST_JWT_SECRET, bearer
 from interview_localinfra.containers import docker_available
 from interview_localinfra.dockerd import PrivateDockerd
+from interview_shared.auth import new_secret
+from support import TEST_JWT_SECRET, bearer
 
 pytestmark = [pytest.mark.compose, pytest.mark.e2e]
 

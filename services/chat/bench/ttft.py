@@ -35,6 +35,7 @@ from interview_localinfra import LocalKafka, ensure_topics
 from interview_localinfra._process import free_port
 from interview_localinfra.system import ServiceGroup
 from interview_shared import topics
+from interview_shared.auth import Role, mint_token, new_secret
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKENS = 20
@@ -155,8 +156,19 @@ async def run(args: argparse.Namespace) -> None:
         if not bootstrap:
             bootstrap = (await stack.enter_async_context(LocalKafka())).bootstrap_servers
         await ensure_topics(bootstrap, topics.ALL_TOPICS)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DATABASE_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OPENAI_", "DATABASE_", "JWT_", "SERVICE_", "RATE_"))
+        }
+        # The gateway is never open: a fresh secret and an admin's token for this run; one
+        # subject sends every request, so the per-user rate limit is lifted.
+        secret = new_secret()
+        token = mint_token(secret, sub="bench-chat", org="default", role=Role.ADMIN, ttl_s=86400)
         env |= {
+            "JWT_SECRET": secret,
+            "SERVICE_API_KEY": new_secret(),
+            "RATE_LIMIT_PER_MINUTE": str(10**9),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "CONSUMER_GROUP_PREFIX": f"bench-chat-{uuid.uuid4().hex[:8]}",
             "PORT": str(free_port()),
@@ -173,7 +185,12 @@ async def run(args: argparse.Namespace) -> None:
         limits = httpx.Limits(max_connections=args.concurrent + 10)
         base = f"http://127.0.0.1:{env['PORT']}/api/v1"
         api = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
+            httpx.AsyncClient(
+                base_url=base,
+                timeout=60,
+                limits=limits,
+                headers={"Authorization": f"Bearer {token}"},
+            )
         )
         model = openai.AsyncOpenAI(base_url=model_url, api_key="sk-bench", max_retries=0)
         stack.push_async_callback(model.close)
