@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from e2e_support import gateway_url, system_env
 from fake_openai import FakeOpenAIServer, Reply, streamed
-from interview_localinfra.system import ServiceGroup, local_service_env
-from support import eventually
+from interview_localinfra.system import ServiceGroup
+from support import bearer, eventually
 from test_interview_flow import create, move, sse_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -45,9 +46,9 @@ def model() -> Iterator[FakeOpenAIServer]:
 async def system(
     kafka_bootstrap: str, model: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ServiceGroup]:
-    env = local_service_env(
+    env = system_env(
+        kafka_bootstrap,
         {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "CONSUMER_GROUP_PREFIX": f"e2e-chat-{uuid.uuid4().hex[:8]}",
             "INTERVIEWER_BASE_URL": model.url,
             "INTERVIEWER_API_KEY": "sk-test-interviewer",
@@ -57,7 +58,7 @@ async def system(
             "TRANSCRIPTION_API_KEY": "sk-test-transcription",
             "BLOB_DIR": str(tmp_path_factory.mktemp("blobs")),
         },
-        drop=("OPENAI_", "INTERVIEWER_", "DATABASE_URL", "POSTGRES_"),
+        drop=("INTERVIEWER_",),
     )
     async with ServiceGroup(env) as group:
         yield group
@@ -65,10 +66,17 @@ async def system(
 
 @pytest.fixture
 async def api(system: ServiceGroup, model: FakeOpenAIServer) -> AsyncIterator[httpx.AsyncClient]:
+    """An interviewer's client (staff prepare interviews; candidates chat with their own token)."""
     model.reset()
-    base = f"http://127.0.0.1:{system.env['PORT']}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=gateway_url(system), timeout=30, headers=bearer("interviewer")
+    ) as client:
         yield client
+
+
+def candidate_of(interview: dict[str, Any]) -> dict[str, str]:
+    """The headers of the interview's candidate."""
+    return bearer("candidate", candidate_id=interview["candidate_id"])
 
 
 async def ready_interview(api: httpx.AsyncClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -88,14 +96,16 @@ async def ready_interview(api: httpx.AsyncClient) -> tuple[dict[str, Any], list[
     return interview, questions
 
 
-async def say(api: httpx.AsyncClient, session_id: str, content: str) -> tuple[list[str], str]:
-    """Post a message and read the streamed reply: (deltas, completed content)."""
+async def say(
+    api: httpx.AsyncClient, session_id: str, content: str, who: dict[str, str] | None = None
+) -> tuple[list[str], str]:
+    """Post a message (as `who`) and read the streamed reply: (deltas, completed content)."""
     deltas: list[str] = []
     async with api.stream(
         "POST",
         f"/chat/sessions/{session_id}/messages",
         json={"content": content},
-        headers={"Accept": "text/event-stream"},
+        headers={"Accept": "text/event-stream", **(who or {})},
     ) as stream:
         assert stream.status_code == 200
         async for event, data in sse_events(stream):
@@ -112,8 +122,11 @@ async def test_the_model_conducts_the_interview_to_completed_and_every_answer_is
     api: httpx.AsyncClient, model: FakeOpenAIServer
 ) -> None:
     interview, questions = await ready_interview(api)
-    session = await create(api, "/chat/sessions", {"interview_id": interview["id"]})
-    state = (await api.get(f"/chat/sessions/{session['id']}")).json()
+    me = candidate_of(interview)  # the candidate conducts its own interview
+    opened = await api.post("/chat/sessions", json={"interview_id": interview["id"]}, headers=me)
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
+    state = (await api.get(f"/chat/sessions/{session['id']}", headers=me)).json()
     assert state["state"] == "not_started"
     model.enqueue(
         streamed("Welcome, ", "Ada. ", "Let's begin."),
@@ -122,20 +135,20 @@ async def test_the_model_conducts_the_interview_to_completed_and_every_answer_is
         streamed("This is not an action line at all."),  # malformed: the service's policy
     )
 
-    deltas, greeting = await say(api, session["id"], "Hello, I'm ready.")
+    deltas, greeting = await say(api, session["id"], "Hello, I'm ready.", me)
     assert deltas[:3] == ["Welcome, ", "Ada. ", "Let's begin."]
     assert greeting.endswith(f"Question 1 of 2: {questions[0]['text']}")
     prompt = model.received[0].messages[1]["content"]
     assert f"Current question (1 of 2): {questions[0]['text']}" in prompt
     assert "Interview: Backend engineer" in prompt
-    state = (await api.get(f"/chat/sessions/{session['id']}")).json()
+    state = (await api.get(f"/chat/sessions/{session['id']}", headers=me)).json()
     assert state["state"] == "in_progress"
     assert state["current_question"]["question_id"] == questions[0]["id"]
 
-    _, follow_up = await say(api, session["id"], "It is a lock.")
+    _, follow_up = await say(api, session["id"], "It is a lock.", me)
     assert follow_up == "Can you give an example?"
     _, moved_on = await say(
-        api, session["id"], "Two threads updating one counter take the mutex in turn."
+        api, session["id"], "Two threads updating one counter take the mutex in turn.", me
     )
     assert moved_on == f"Thanks for the example.\n\nQuestion 2 of 2: {questions[1]['text']}"
     assert questions[1]["reference_answer"] not in str([r.json for r in model.received])
@@ -143,6 +156,7 @@ async def test_the_model_conducts_the_interview_to_completed_and_every_answer_is
         api,
         session["id"],
         "An index keeps sorted keys that point to rows, so lookups are faster than a full scan.",
+        me,
     )
     assert closing.startswith("Thank you for your answer.")  # the offline phrasing took over
     assert closing.endswith("your answers are being evaluated.")
@@ -162,6 +176,9 @@ async def test_the_model_conducts_the_interview_to_completed_and_every_answer_is
     assert state["state"] == "finished"
     listed = (await api.get("/chat/sessions", params={"interview_id": interview["id"]})).json()
     assert [s["id"] for s in listed["items"]] == [session["id"]]
+    assert (await api.get(f"/interviews/{interview['id']}/report", headers=me)).status_code == 403
+    mine = (await api.get(f"/interviews/{interview['id']}/answers", headers=me)).json()["items"]
+    assert [a["evaluation"] for a in mine] == [None, None]  # a candidate never sees a score
 
 
 async def _report(api: httpx.AsyncClient, interview_id: str) -> Any:
@@ -242,6 +259,7 @@ async def test_a_spoken_answer_is_transcribed_then_scored(
         f"/interviews/{interview['id']}/answers",
         data={"question_id": questions[0]["id"]},
         files={"audio": ("answer.wav", wav, "audio/wav")},
+        headers=candidate_of(interview),  # the candidate records its own answer
     )
 
     assert accepted.status_code == 202, accepted.text

@@ -16,6 +16,7 @@ from interview_localinfra.system import local_service_env
 from support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _children(pid: int) -> list[int]:
@@ -34,9 +35,10 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def run_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a user's shell: no broker given, free ports, a private Kafka dir."""
+    """The environment of a user's shell: no broker or token key given, free ports, a private
+    Kafka dir."""
     own_kafka = {"KAFKA_PORT": str(free_port()), "LOCAL_KAFKA_DIR": str(tmp_path / "kafka")}
-    return local_service_env(own_kafka, drop=("KAFKA_BOOTSTRAP_SERVERS",))
+    return local_service_env(own_kafka, drop=("KAFKA_BOOTSTRAP_SERVERS", "JWT_"))
 
 
 async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
@@ -89,6 +91,8 @@ async def _never_open(port: str, log_path: Path) -> None:
     text = await asyncio.to_thread(log_path.read_text)
     line = next(x for x in text.splitlines() if "admin token" in x)
     token = line.rsplit(" ", 1)[-1]
+    written = await asyncio.to_thread((REPO_ROOT / ".run" / "dev-token").read_text)
+    assert written.strip() == token  # what the README's curl reads
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=5) as client:
         anonymous = await client.get("/interviews")
         admin = await client.get("/interviews", headers={"Authorization": f"Bearer {token}"})
