@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
-from interview_shared.auth import Principal
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
     AnswerAudioSubmitted,
@@ -62,6 +61,7 @@ from interview_shared.read_models import (
 
 from interview_api.policy import acting_on
 from interview_api.projection import Projection
+from interview_api.request_context import Context
 from interview_api.rubrics import new_rubric
 from interview_api.schemas import (
     AnswerIn,
@@ -83,35 +83,6 @@ _REJECTIONS: dict[str, tuple[int, str, str]] = {
     "interview_not_found": (404, "not_found", "interview not found"),
     "question_not_found": (404, "not_found", "question not found"),
 }
-
-
-_IDS = uuid.UUID("7d3c4f0e-2b1a-4e4f-9a57-1f0c5e8b6a21")
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who asks, under which correlation id and Idempotency-Key, on which route."""
-
-    principal: Principal
-    correlation_id: str
-    route: str
-    idempotency_key: str | None = None
-
-    @property
-    def org(self) -> str:
-        """The caller's organisation: what it creates belongs there."""
-        return self.principal.org
-
-    def new_id(self, purpose: str) -> uuid.UUID:
-        """A fresh id, or with an Idempotency-Key one derived from (caller, key, route): a repeat
-        on any gateway replica publishes the same event id and resource id, which the store
-        applies once (it is idempotent on event id), so repeats create nothing across replicas."""
-        if self.idempotency_key is None:
-            return uuid.uuid4()
-        p = self.principal
-        return uuid.uuid5(
-            _IDS, "\x1f".join((p.org, p.sub, self.idempotency_key, self.route, purpose))
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from interview_shared.read_models import (
 )
 from pydantic import BaseModel
 
-from interview_api.commands import Commands, Context, Written
+from interview_api.commands import Commands, Written
 from interview_api.live import LiveEvents
 from interview_api.policy import (
     PrincipalDep,
@@ -60,6 +60,7 @@ from interview_api.policy import (
     writable_candidate,
     writable_interview,
 )
+from interview_api.request_context import Context
 from interview_api.resume import EVENT_ID_PATTERN, Position
 from interview_api.schemas import (
     Accepted,

@@ -17,7 +17,8 @@ from interview_shared.events import AnswerAudioSubmitted, InterviewState
 from interview_shared.http import ApiError
 from pydantic import ValidationError
 
-from interview_api.commands import Commands, Context, Written
+from interview_api.commands import Commands, Written
+from interview_api.request_context import Context
 from interview_api.schemas import AnswerIn
 from interview_api.uploads import ANY_TYPE, read_upload
 
