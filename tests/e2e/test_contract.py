@@ -31,7 +31,11 @@ TS_PACKAGES = ("openapi-typescript@7.13.0", "typescript@5.9.3")
 
 @pytest.fixture(scope="module")
 async def contract_system(kafka_bootstrap: str, postgres_dsn: str) -> AsyncIterator[ServiceGroup]:
-    async with running_system(system_env(kafka_bootstrap), "memory", postgres_dsn) as group:
+    # Configured as a deployment would be: with a transcription endpoint the gateway takes
+    # spoken answers (without one it answers 503 `transcription_unavailable`). Nothing answers
+    # at that address; the evaluator's transcriber retries and dead-letters, off the request.
+    env = system_env(kafka_bootstrap, {"TRANSCRIPTION_BASE_URL": "http://127.0.0.1:9/v1"})
+    async with running_system(env, "memory", postgres_dsn) as group:
         yield group
 
 

@@ -122,7 +122,9 @@ ANSWER_BODIES: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AnswerIn"}},
+            # Inline: no route takes AnswerIn as a body parameter, so FastAPI would not add it
+            # to the components, and a $ref to it would not resolve (openapi-typescript fails).
+            "application/json": {"schema": AnswerIn.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
