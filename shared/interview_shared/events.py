@@ -388,6 +388,8 @@ class ReplayRequested(EventEnvelope):
     max_evaluations: int | None = Field(default=None, ge=0)
     max_cost_usd: float | None = Field(default=None, ge=0)
     dry_run: bool = False
+    org_id: str = DEFAULT_ORG
+    """The organisation of the admin who asked: only its answers are re-scored."""
 
 
 ReplayState = Literal["running", "completed", "capped", "failed"]
@@ -405,6 +407,8 @@ class ReplayProgressed(EventEnvelope):
     skipped: int = Field(default=0, ge=0)
     cost_usd: float = Field(default=0.0, ge=0)
     reason: str | None = None
+    org_id: str = DEFAULT_ORG
+    """The replay's organisation, copied from its request."""
 
 
 class ReplayFinished(ReplayProgressed):

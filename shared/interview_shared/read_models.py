@@ -152,6 +152,8 @@ class Replay(Record):
     evaluated: int
     skipped: int
     cost_usd: float
+    org_id: str = DEFAULT_ORG
+    """The organisation whose answers it re-scores (its admins alone may read it)."""
 
 
 class InterviewLogEntry(Record):

@@ -187,6 +187,7 @@ class Commands:
             event_id=ctx.new_id("event"),
             replay_id=ctx.new_id("resource"),
             scope=scope,
+            org_id=ctx.org,  # the evaluator re-scores only this organisation's answers
             correlation_id=ctx.correlation_id,
             **fields,
         )

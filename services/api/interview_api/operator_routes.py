@@ -4,15 +4,13 @@ Organisation-level operations: an admin of the caller's organisation only (polic
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from interview_shared.http import found
 from interview_shared.read_models import Question, Replay
 
-from interview_api.policy import AdminDep, admin_question
+from interview_api.policy import AdminDep, admin_question, admin_replay
 from interview_api.routes import ERRORS, CommandsDep, ContextDep, ReadDep, _created
 from interview_api.schemas import Accepted, ReplayAccepted, ReplayIn, RubricIn
 
@@ -42,13 +40,15 @@ async def change_rubric(
 async def request_replay(
     body: ReplayIn, commands: CommandsDep, ctx: ContextDep, _admin: AdminDep
 ) -> ReplayAccepted:
-    """Re-score the answers in `scope` from the log, each with its question's active rubric,
-    under the budget; an answer already judged by the scorer with that rubric is skipped."""
+    """Re-score the answers in `scope` (always within the caller's organisation) from the log,
+    each with its question's active rubric, under the budget; an answer already judged by the
+    scorer with that rubric is skipped. Admin only."""
     written = await commands.request_replay(body, ctx)
     return ReplayAccepted(id=written.id)
 
 
 @router.get("/replays/{replay_id}", tags=["replays"])
-async def get_replay(replay_id: uuid.UUID, read: ReadDep, _admin: AdminDep) -> Replay:
-    """How far a replay has got: running, completed, capped (budget spent) or failed."""
-    return found(await read.get_replay(replay_id), "replay")
+async def get_replay(replay: Annotated[Replay, Depends(admin_replay)]) -> Replay:
+    """How far a replay of the caller's organisation has got: running, completed, capped
+    (budget spent) or failed."""
+    return replay

@@ -29,6 +29,7 @@ from interview_shared.read_models import (
     InterviewLogEntry,
     ListQuery,
     Question,
+    Replay,
 )
 
 from interview_api.auth import authenticate
@@ -167,6 +168,13 @@ async def readable_question(question_id: uuid.UUID, principal: StaffDep, read: R
 async def admin_question(question_id: uuid.UUID, principal: AdminDep, read: ReadDep) -> Question:
     """A question of the caller's organisation, for its admins (rubric changes)."""
     return await readable_question(question_id, principal, read)
+
+
+@guards("replay_id")
+async def admin_replay(replay_id: uuid.UUID, principal: AdminDep, read: ReadDep) -> Replay:
+    """A replay of the caller's organisation, for its admins."""
+    replay = await read.get_replay(replay_id)
+    return visible(replay is not None and replay.org_id == principal.org, replay, "replay")
 
 
 @guards("interview_id")

@@ -57,9 +57,18 @@ class ReplayScope:
     interview_ids: frozenset[uuid.UUID] = frozenset()
     question_ids: frozenset[uuid.UUID] = frozenset()
     candidate_ids: frozenset[uuid.UUID] = frozenset()
+    org_id: str | None = None
+    """Only answers to this organisation's interviews (the API's replays); None: any (the CLI)."""
 
-    def matches(self, answer: AnswerSubmitted, candidate_of: dict[uuid.UUID, uuid.UUID]) -> bool:
-        """Whether the answer is in the time window and in every named set."""
+    def matches(
+        self,
+        answer: AnswerSubmitted,
+        candidate_of: dict[uuid.UUID, uuid.UUID],
+        org_of: dict[uuid.UUID, str] | None = None,
+    ) -> bool:
+        """Whether the answer is in the time window, the organisation and every named set."""
+        if self.org_id is not None and (org_of or {}).get(answer.interview_id) != self.org_id:
+            return False
         at = answer.occurred_at
         if (self.since is not None and at < self.since) or (
             self.until is not None and at >= self.until
@@ -108,6 +117,8 @@ class LogContext:
 
     rubrics: dict[uuid.UUID, Rubric] = field(default_factory=dict)
     candidates: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    orgs: dict[uuid.UUID, str] = field(default_factory=dict)
+    """Interview -> organisation (read when a replay is scoped to one)."""
     judged: set[JudgedKey] = field(default_factory=set)
     costs: dict[str, list[float]] = field(default_factory=dict)
 
@@ -117,16 +128,20 @@ class LogContext:
         return fmean(spent) if spent else 0.0
 
 
-async def read_context(bootstrap: str, *, since: datetime | None, candidates: bool) -> LogContext:
-    """Active rubrics, (optionally) interview -> candidate, and what was judged since `since`."""
+async def read_context(
+    bootstrap: str, *, since: datetime | None, candidates: bool, orgs: bool = False
+) -> LogContext:
+    """Active rubrics, (optionally) interview -> candidate and -> organisation, and what was
+    judged since `since`."""
     context = LogContext()
     async for event in log_events(bootstrap, topics.QUESTIONS):
         if isinstance(event, QuestionCreated | QuestionRubricChanged):
             context.rubrics[event.question_id] = event.rubric  # log order: the last one wins
-    if candidates:
+    if candidates or orgs:
         async for event in log_events(bootstrap, topics.INTERVIEWS):
             if isinstance(event, InterviewCreated):
                 context.candidates[event.interview_id] = event.candidate_id
+                context.orgs[event.interview_id] = event.org_id
     # An answer's evaluations come after it in time, so reading from `since` misses none.
     async for event in log_events(bootstrap, topics.EVALUATIONS, since=since):
         if isinstance(event, AnswerEvaluated):
@@ -188,7 +203,7 @@ class _Step:
     async def take(self, answer: AnswerSubmitted, progress: ReplayProgress) -> bool:
         """Judge, skip or count one answer; False once the budget is spent (status capped)."""
         request, context = self.request, self.context
-        if not request.scope.matches(answer, context.candidates):
+        if not request.scope.matches(answer, context.candidates, context.orgs):
             return True
         rubric = request.rubric or context.rubrics.get(answer.question_id) or answer.question.rubric
         key = (answer.answer_id, self.scorer.name, rubric.version)

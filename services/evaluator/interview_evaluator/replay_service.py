@@ -63,6 +63,7 @@ def engine_request(event: ReplayRequested) -> ReplayRequest:
             interview_ids=frozenset(scope.interview_ids),
             question_ids=frozenset(scope.question_ids),
             candidate_ids=frozenset(scope.candidate_ids),
+            org_id=event.org_id,
         ),
         budget=Budget(max_evaluations=event.max_evaluations, max_cost_usd=event.max_cost_usd),
         dry_run=event.dry_run,
@@ -70,11 +71,12 @@ def engine_request(event: ReplayRequested) -> ReplayRequest:
 
 
 def _report(
-    progress: ReplayProgress, *, final: bool, reason: str | None = None
+    progress: ReplayProgress, org_id: str, *, final: bool, reason: str | None = None
 ) -> ReplayProgressed:
     kind = ReplayFinished if final else ReplayProgressed
     return kind(
         replay_id=progress.replay_id,
+        org_id=org_id,
         status=progress.status.value,
         scanned=progress.scanned,
         evaluated=progress.evaluated,
@@ -130,9 +132,11 @@ class ReplayRunner:
         progress = ReplayProgress(replay_id=event.replay_id)
         if (reason := self._refusal(event)) is not None:
             progress.status = ReplayStatus.FAILED
-            await self._publisher.publish(_report(progress, final=True, reason=reason))
+            await self._publisher.publish(
+                _report(progress, event.org_id, final=True, reason=reason)
+            )
             return progress
-        ticker = asyncio.create_task(self._tick(progress))
+        ticker = asyncio.create_task(self._tick(progress, event.org_id))
         reason = None
         try:
             progress = await self._replay(engine_request(event), progress)
@@ -143,7 +147,7 @@ class ReplayRunner:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-        await self._publisher.publish(_report(progress, final=True, reason=reason))
+        await self._publisher.publish(_report(progress, event.org_id, final=True, reason=reason))
         return progress
 
     def _refusal(self, event: ReplayRequested) -> str | None:
@@ -157,7 +161,10 @@ class ReplayRunner:
     async def _replay(self, request: ReplayRequest, progress: ReplayProgress) -> ReplayProgress:
         scope = request.scope
         context = await read_context(
-            self._bootstrap, since=scope.since, candidates=bool(scope.candidate_ids)
+            self._bootstrap,
+            since=scope.since,
+            candidates=bool(scope.candidate_ids),
+            orgs=scope.org_id is not None,
         )
         touched: set[uuid.UUID] = set()
         done = await run_replay(
@@ -175,10 +182,10 @@ class ReplayRunner:
             await self._publisher.publish_many(reports)
         return done
 
-    async def _tick(self, progress: ReplayProgress) -> None:
+    async def _tick(self, progress: ReplayProgress, org_id: str) -> None:
         while True:
             await asyncio.sleep(self._every)
-            await self._publisher.publish(_report(progress, final=False))
+            await self._publisher.publish(_report(progress, org_id, final=False))
 
 
 def register_replay_handler(broker: KafkaBroker, runner: ReplayRunner, *, group: str) -> None:

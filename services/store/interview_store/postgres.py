@@ -361,7 +361,7 @@ async def _advance(conn: Any, offsets: Offsets) -> None:
 
 def _replay_args(row: ReplayRow) -> tuple[Any, ...]:
     r = row.replay
-    return (r.id, r.status, r.scanned, r.evaluated, r.skipped, r.cost_usd, row.at)
+    return (r.id, r.status, r.scanned, r.evaluated, r.skipped, r.cost_usd, row.at, r.org_id)
 
 
 def _report_args(r: InterviewReport) -> tuple[Any, ...]:

@@ -421,7 +421,8 @@ class _Planner:
         if not isinstance(event, ev.ReplayRequested):
             counts = {k: getattr(event, k) for k in counts}
         status = "running" if isinstance(event, ev.ReplayRequested) else event.status
-        replay = trusted(Replay, {"id": event.replay_id, "status": status, **counts})
+        fields = {"id": event.replay_id, "status": status, "org_id": event.org_id, **counts}
+        replay = trusted(Replay, fields)
         self.changes.replays[event.replay_id] = ReplayRow(replay, utc(event.occurred_at))
         return None
 

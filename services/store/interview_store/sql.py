@@ -93,13 +93,16 @@ UPDATE questions SET rubric = $2::jsonb, rubric_version = $3, updated_at = $4 WH
 
 # created_at is the first report's time: an upsert keeps it and moves updated_at on.
 UPSERT_REPLAY = """
-INSERT INTO replays (id, status, scanned, evaluated, skipped, cost_usd, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+INSERT INTO replays
+    (id, status, scanned, evaluated, skipped, cost_usd, created_at, updated_at, org_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
 ON CONFLICT (id) DO UPDATE SET
     status = excluded.status, scanned = excluded.scanned, evaluated = excluded.evaluated,
     skipped = excluded.skipped, cost_usd = excluded.cost_usd, updated_at = excluded.updated_at
 """
-REPLAY = "SELECT id, status, scanned, evaluated, skipped, cost_usd FROM replays WHERE id = $1"
+REPLAY = (
+    "SELECT id, status, scanned, evaluated, skipped, cost_usd, org_id FROM replays WHERE id = $1"
+)
 
 UPSERT_REPORT = """
 INSERT INTO interview_reports

@@ -17,7 +17,7 @@ from interview_shared.events import (
 )
 from interview_shared.messaging import EventPublisher
 from interview_store.memory import MemoryStore
-from support import StoreReadSide
+from support import StoreReadSide, bearer
 from test_gateway_http import API, Gateway, error_of, in_progress, pipeline_over, question
 from test_gateway_http import running_gateway as gateway
 
@@ -138,13 +138,24 @@ async def test_a_replay_is_requested_on_the_log_and_read_back_as_its_last_report
     running = await gw.client.get(f"{API}/replays/{accepted['id']}")
     assert running.json() == {
         "id": accepted["id"], "status": "running", "scanned": 0, "evaluated": 0, "skipped": 0,
-        "cost_usd": 0.0,
+        "cost_usd": 0.0, "org_id": "default",
     }  # fmt: skip
+    assert requested.org_id == "default"  # the admin's organisation: only its answers
     await gw.store.apply(
         [ReplayFinished(replay_id=requested.replay_id, status="capped", scanned=7, evaluated=5)]
     )
     capped = await gw.client.get(f"{API}/replays/{accepted['id']}")
     assert (capped.json()["status"], capped.json()["evaluated"]) == ("capped", 5)
+    hidden = await gw.client.get(f"{API}/replays/{accepted['id']}", headers=bearer(org="globex"))
+    assert hidden.status_code == 404  # another organisation's admin
+
+
+@pytest.mark.parametrize("role", ["interviewer", "candidate"])
+async def test_only_an_admin_replays(gw: Gateway, role: str) -> None:
+    who = bearer(role, candidate_id=uuid.uuid4() if role == "candidate" else None)
+    response = await gw.client.post(f"{API}/replays", json={"scope": {}}, headers=who)
+    assert response.status_code == 403
+    assert gw.pipeline.events(ReplayRequested) == []
 
 
 @pytest.mark.parametrize(

@@ -66,12 +66,14 @@ async def _world(gw: Gateway) -> dict[str, str]:
         json={"question_id": scheduled["question_ids"][0], "text": "A lock."},
     )
     chat = await created(gw.client, "/chat/sessions", {"interview_id": scheduled["id"]})
+    replay = (await gw.client.post(f"{API}/replays", json={"scope": {}})).json()
     return {
         "interview": scheduled["id"],
         "candidate": scheduled["candidate_id"],
         "question": scheduled["question_ids"][0],
         "answer": answer.json()["id"],
         "chat": chat["id"],
+        "replay": replay["id"],
     }
 
 
@@ -100,11 +102,12 @@ def _object_routes(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("PUT", f"/questions/{q}/rubric", {"criteria": RUBRIC}),
         ("POST", f"/candidates/{c}/cv", None),
         ("GET", f"/candidates/{c}/suggested-questions", None),
+        ("GET", f"/replays/{ids['replay']}", None),
     ]
 
 
 RUBRIC = [{"name": "accuracy", "weight": 1.0}]
-STAFF_ONLY = ("cv-analyses", "/cv", "/questions/", "/report", "/suggested-questions")
+STAFF_ONLY = ("cv-analyses", "/cv", "/questions/", "/report", "/suggested-questions", "/replays")
 """Path parts of the routes a candidate gets 403 on before anything is looked up."""
 
 
@@ -196,6 +199,8 @@ async def test_a_candidate_reaches_its_own_interview_but_never_a_score(gw: Gatew
         ("GET", "/candidates/{candidate}/suggested-questions", None),
         ("GET", "/questions?similar_to=lock", None),
         ("PUT", "/questions/{question}/rubric", {"criteria": RUBRIC}),
+        ("POST", "/replays", {"scope": {}}),
+        ("GET", "/replays/{replay}", None),
     ],
 )
 async def test_a_candidate_gets_403_on_scores_and_authoring(

@@ -44,6 +44,14 @@ def test_a_scope_selects_by_time_interview_question_and_candidate(
     assert scope.matches(ANSWER, {INTERVIEW: CANDIDATE}) is selected
 
 
+def test_an_organisations_replay_selects_only_its_interviews_answers() -> None:
+    scope = ReplayScope(org_id="acme")
+    assert scope.matches(ANSWER, {}, {INTERVIEW: "acme"})
+    assert not scope.matches(ANSWER, {}, {INTERVIEW: "globex"})
+    assert not scope.matches(ANSWER, {}, {})  # an interview of unknown organisation: not its
+    assert ReplayScope().matches(ANSWER, {}, {INTERVIEW: "globex"})  # the CLI: every org
+
+
 def test_a_budget_is_spent_at_either_cap() -> None:
     assert not Budget().spent(10**6, 10.0**6)
     assert Budget(max_evaluations=2).spent(2, 0.0)

@@ -1,4 +1,4 @@
-"""Organisations: candidates, questions, interviews and chat sessions belong to one.
+"""Organisations: candidates, questions, interviews, chat sessions and replays belong to one.
 
 Rows written before this revision belong to the "default" organisation, as events written
 before `org_id` existed decode with it; a rebuilt store and a migrated one agree. Listings are
@@ -18,7 +18,7 @@ down_revision = "r0008"
 branch_labels = None
 depends_on = None
 
-TABLES = ("candidates", "questions", "interviews", "chat_sessions")
+TABLES = ("candidates", "questions", "interviews", "chat_sessions", "replays")
 LISTED = {
     "candidates": ("created_at", "updated_at", "name"),
     "questions": ("created_at", "updated_at"),
