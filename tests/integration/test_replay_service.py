@@ -14,7 +14,12 @@ from faststream.kafka import KafkaBroker
 from interview_evaluator.offline_scorer import OfflineScorer
 from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
 from interview_shared import topics
-from interview_shared.events import ReplayFinished, ReplayRequested, ReplayScope
+from interview_shared.events import (
+    InterviewCreated,
+    ReplayFinished,
+    ReplayRequested,
+    ReplayScope,
+)
 from interview_shared.messaging import EventPublisher
 from support import commit_group_at_end, matching, tail
 from test_rescore import answer, publish, verdicts_for
@@ -29,10 +34,21 @@ def _finished(value: dict[str, object], replay_id: str) -> bool:
 async def test_a_requested_replay_runs_reports_and_is_idempotent(kafka_bootstrap: str) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     interview_id = uuid.uuid4()
-    await publish(kafka_bootstrap, *(answer(interview_id, f"Answer {n}.") for n in range(3)))
+    # The interview's creation says which organisation it is in: a replay judges only its own.
+    created = InterviewCreated(
+        interview_id=interview_id, candidate_id=uuid.uuid4(), title="T", question_ids=()
+    )
+    elsewhere = InterviewCreated(
+        interview_id=uuid.uuid4(), candidate_id=uuid.uuid4(), title="T", question_ids=(),
+        org_id="globex",
+    )  # fmt: skip
+    answers = [answer(interview_id, f"Answer {n}.") for n in range(3)]
+    await publish(
+        kafka_bootstrap, created, elsewhere, *answers, answer(elsewhere.interview_id, "Theirs.")
+    )
     group = f"test-replays-{uuid.uuid4().hex[:8]}"
     await commit_group_at_end(kafka_bootstrap, group, topics.REPLAYS)
-    scope = ReplayScope(since=start, interview_ids=(interview_id,))
+    scope = ReplayScope(since=start, interview_ids=(interview_id, elsewhere.interview_id))
     requests = [
         ReplayRequested(replay_id=uuid.uuid4(), scope=scope),
         ReplayRequested(replay_id=uuid.uuid4(), scope=scope),

@@ -351,7 +351,7 @@ async def test_a_replay_reads_as_its_last_report(store: Store) -> None:
     assert running is not None
     assert running.model_dump() == {
         "id": replay_id, "status": "running", "scanned": 0, "evaluated": 0, "skipped": 0,
-        "cost_usd": 0.0,
+        "cost_usd": 0.0, "org_id": "default",
     }  # fmt: skip
     await store.apply(
         [
