@@ -4,10 +4,18 @@ listing can be restricted to one; events from before organisations belong to "de
 from __future__ import annotations
 
 import json
+import uuid
 
 from interview_shared import events as ev
 from interview_shared.domain import DEFAULT_ORG
-from interview_store.port import EvaluationFilter, InterviewFilter, ListQuery, QuestionFilter, Store
+from interview_store.port import (
+    EvaluationFilter,
+    InterviewFilter,
+    ListQuery,
+    QuestionFilter,
+    ReviewFilter,
+    Store,
+)
 
 from . import factories as f
 
@@ -86,3 +94,16 @@ async def test_an_event_from_before_organisations_belongs_to_the_default_one(
     assert stored.org_id == DEFAULT_ORG
     default = ListQuery(org_id=DEFAULT_ORG)
     assert [c.id for c in (await store.list_candidates(default)).items] == [event.candidate_id]
+
+
+async def test_the_review_queue_shows_only_the_organisation_asked_for(store: Store) -> None:
+    queued = {}
+    for org in ("acme", "globex"):
+        scheduled = f.interview(org_id=org)
+        submitted = f.answer(scheduled.interview_id, uuid.uuid4())
+        verdict = f.evaluation(submitted, flags=("mid_band", "needs_human_review"))
+        await store.apply([scheduled, submitted, verdict])
+        queued[org] = verdict.evaluation_id
+    for org, query in (("acme", ACME), ("globex", GLOBEX)):
+        page = await store.list_reviews(query, ReviewFilter())
+        assert [e.id for e in page.items] == [queued[org]]

@@ -36,9 +36,9 @@ from interview_api.idempotency import Idempotency
 from interview_api.live import AppliedGate, LiveEvents
 from interview_api.operator_routes import router as operator_router
 from interview_api.projection import Projection
+from interview_api.resume import KafkaMissedEvents, MissedEvents
 from interview_api.review_routes import Reviews
 from interview_api.review_routes import router as review_router
-from interview_api.resume import KafkaMissedEvents, MissedEvents
 from interview_api.routes import router as api_router
 from interview_api.settings import GatewaySettings
 from interview_api.suggestions import router as suggestions_router

@@ -23,9 +23,10 @@ from interview_shared.read_queries import GetEvaluation
 from interview_shared.reviews import HUMAN_SCORER, HumanReview
 from pydantic import BaseModel, ConfigDict, Field
 
-from interview_api.access import AdminDep
 from interview_api.commands import Commands, Written
-from interview_api.routes import ERRORS, CorrelationDep, Listing, ReadDep, _created
+from interview_api.policy import StaffDep, guards, scoped, visible
+from interview_api.projection import Projection
+from interview_api.routes import ERRORS, ContextDep, ReadDep, ReviewListing, _created
 from interview_api.schemas import Accepted
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["reviews"])
@@ -40,12 +41,6 @@ class ReviewIn(BaseModel):
 
     score: float = Field(ge=0, le=100)
     feedback: str = Field(default="", max_length=10_000)
-
-
-async def current_reviewer() -> str:
-    """Who is grading. The gateway authenticates no one yet, so every caller is the admin that
-    `access.require_admin` lets through; the auth work returns the token's subject here."""
-    return "admin"
 
 
 class Reviews:
@@ -67,10 +62,9 @@ class Reviews:
         return found
 
     async def grade(
-        self, evaluation_id: uuid.UUID, body: ReviewIn, *, reviewer: str, correlation_id: str
+        self, reviewed: Evaluation, body: ReviewIn, *, reviewer: str, correlation_id: str
     ) -> Written:
         """Publish the grade as a new evaluation of the reviewed answer and wait for the store."""
-        reviewed = await self.evaluation(evaluation_id)
         event = AnswerEvaluated(
             answer_id=reviewed.answer_id,
             interview_id=reviewed.interview_id,
@@ -101,20 +95,39 @@ async def get_reviews(request: Request) -> Reviews:
 
 
 ReviewsDep = Annotated[Reviews, Depends(get_reviews)]
-ReviewerDep = Annotated[str, Depends(current_reviewer)]
+
+
+def _projection(request: Request) -> Projection:
+    projection: Projection = request.app.state.projection
+    return projection
+
+
+@guards("evaluation_id")
+async def reviewable_evaluation(
+    evaluation_id: uuid.UUID,
+    principal: StaffDep,
+    reviews: ReviewsDep,
+    projection: Annotated[Projection, Depends(_projection)],
+) -> Evaluation:
+    """An evaluation of an interview of the caller's organisation, for staff to grade (from the
+    cache and the projection: the accept path makes no store call in steady state)."""
+    reviewed = await reviews.evaluation(evaluation_id)
+    interview = await projection.interview(reviewed.interview_id)
+    allowed = interview is not None and interview.org_id == principal.org
+    return visible(allowed, reviewed, "evaluation")
 
 
 @router.get("/reviews")
 async def list_reviews(
     read: ReadDep,
-    query: Listing,
+    query: ReviewListing,
     filters: Annotated[ReviewFilter, Depends(review_filter)],
-    _admin: AdminDep,
+    who: StaffDep,
 ) -> Page[Evaluation]:
     """Evaluations waiting for a person (`reason`: injection_suspected, judges_disagree,
     low_confidence, mid_band, unscorable, flagged), newest first; an answer leaves the queue
     once graded. Paged like every listing (`limit`, `cursor`; `sort`: created_at)."""
-    return await listing(read.list_reviews(query, filters))
+    return await listing(read.list_reviews(scoped(who, query), filters))
 
 
 @router.post(
@@ -123,15 +136,16 @@ async def list_reviews(
     response_model=Evaluation | Accepted,
 )
 async def review_evaluation(
-    evaluation_id: uuid.UUID,
+    reviewed: Annotated[Evaluation, Depends(reviewable_evaluation)],
     body: ReviewIn,
     reviews: ReviewsDep,
-    reviewer: ReviewerDep,
-    cid: CorrelationDep,
+    ctx: ContextDep,
     response: Response,
-    _admin: AdminDep,
 ) -> Any:
     """Grade the evaluated answer by hand: a new evaluation (scorer `human`) that becomes the
-    answer's current one, over machine scores of any rubric version; the report follows."""
-    written = await reviews.grade(evaluation_id, body, reviewer=reviewer, correlation_id=cid)
+    answer's current one, over machine scores of any rubric version; the report follows.
+    Staff of the interview's organisation only; the grade names the token's subject."""
+    written = await reviews.grade(
+        reviewed, body, reviewer=ctx.principal.sub, correlation_id=ctx.correlation_id
+    )
     return _created(written, response)

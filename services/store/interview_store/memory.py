@@ -518,7 +518,14 @@ class MemoryStore:
         """A page of the review queue, of one reason if asked."""
         request = prepare("reviews", query)
         partition = ALL if filters.reason is None else ("reason", filters.reason)
-        return self._queue.list(request, self._queue.scan(request, partition))
+
+        def in_org(e: Evaluation) -> bool:  # an evaluation belongs to its interview's org
+            interview = self._interviews.rows.get(e.interview_id)
+            return query.org_id is None or (
+                interview is not None and _in_org(interview.org_id, query)
+            )
+
+        return self._queue.list(request, self._queue.scan(request, partition), in_org)
 
     async def get_chat_session(self, session_id: uuid.UUID) -> ChatSession | None:
         """A chat session by id."""

@@ -720,6 +720,8 @@ class PostgresStore:
         request = prepare("reviews", query)
         where = sql.Where()
         where.add(sql.REVIEW_QUEUE)
+        if query.org_id is not None:  # evaluations belong to their interview's organisation
+            where.add("interview_id IN (SELECT id FROM interviews WHERE org_id = {})", query.org_id)
         if filters.reason is not None:
             where.add("{}::text = ANY(review_reasons)", filters.reason)
         return await self._page("reviews", request, where, _evaluation)

@@ -67,6 +67,9 @@ async def _world(gw: Gateway) -> dict[str, str]:
     )
     chat = await created(gw.client, "/chat/sessions", {"interview_id": scheduled["id"]})
     replay = (await gw.client.post(f"{API}/replays", json={"scope": {}})).json()
+    verdict = _evaluated({"answer": answer.json()["id"], "interview": scheduled["id"],
+                          "question": scheduled["question_ids"][0]})  # fmt: skip
+    await gw.store.apply([verdict])
     return {
         "interview": scheduled["id"],
         "candidate": scheduled["candidate_id"],
@@ -74,6 +77,7 @@ async def _world(gw: Gateway) -> dict[str, str]:
         "answer": answer.json()["id"],
         "chat": chat["id"],
         "replay": replay["id"],
+        "evaluation": str(verdict.evaluation_id),
     }
 
 
@@ -103,11 +107,20 @@ def _object_routes(ids: dict[str, str]) -> list[tuple[str, str, Any]]:
         ("POST", f"/candidates/{c}/cv", None),
         ("GET", f"/candidates/{c}/suggested-questions", None),
         ("GET", f"/replays/{ids['replay']}", None),
+        ("POST", f"/evaluations/{ids['evaluation']}/reviews", {"score": 50}),
     ]
 
 
 RUBRIC = [{"name": "accuracy", "weight": 1.0}]
-STAFF_ONLY = ("cv-analyses", "/cv", "/questions/", "/report", "/suggested-questions", "/replays")
+STAFF_ONLY = (
+    "cv-analyses",
+    "/cv",
+    "/questions/",
+    "/report",
+    "/suggested-questions",
+    "/replays",
+    "/reviews",
+)
 """Path parts of the routes a candidate gets 403 on before anything is looked up."""
 
 
@@ -119,7 +132,13 @@ async def test_another_organisation_gets_404_on_every_object_and_empty_listings(
         response = await gw.client.request(method, f"{API}{path}", json=body, headers=OTHER_ORG)
         assert response.status_code == 404, (method, path, response.text)
         assert error_of(response)["code"] == "not_found"
-    listings = ("/candidates", "/questions", "/questions?similar_to=lock", "/interviews")
+    listings = (
+        "/candidates",
+        "/questions",
+        "/questions?similar_to=lock",
+        "/interviews",
+        "/reviews",
+    )
     for listing in (*listings, "/evaluations"):
         response = await gw.client.get(f"{API}{listing}", headers=OTHER_ORG)
         assert response.status_code == 200, listing
@@ -201,6 +220,8 @@ async def test_a_candidate_reaches_its_own_interview_but_never_a_score(gw: Gatew
         ("PUT", "/questions/{question}/rubric", {"criteria": RUBRIC}),
         ("POST", "/replays", {"scope": {}}),
         ("GET", "/replays/{replay}", None),
+        ("GET", "/reviews", None),
+        ("POST", "/evaluations/{evaluation}/reviews", {"score": 100}),
     ],
 )
 async def test_a_candidate_gets_403_on_scores_and_authoring(

@@ -10,7 +10,7 @@ import pytest
 from interview_shared import topics
 from interview_shared.events import AnswerEvaluated, AnswerSubmitted, Lineage
 from interview_store.memory import MemoryStore
-from support import StoreReadSide
+from support import StoreReadSide, bearer
 from test_gateway_http import API, Gateway, error_of, in_progress, pipeline_over
 from test_gateway_http import running_gateway as gateway
 
@@ -63,6 +63,7 @@ async def test_a_grade_becomes_current_and_leaves_the_queue(gw: Gateway) -> None
     response = await gw.client.post(
         f"{API}/evaluations/{verdict.evaluation_id}/reviews",
         json={"score": 81.5, "feedback": "Correct, if terse."},
+        headers=bearer("interviewer", sub="grader-7"),  # staff grade; the token names who
     )
 
     assert response.status_code == 201, response.text
@@ -73,7 +74,7 @@ async def test_a_grade_becomes_current_and_leaves_the_queue(gw: Gateway) -> None
     assert grade["lineage"]["rubric_version"] == "v1"
     assert grade["review"] == {
         "reviewed_evaluation_id": str(verdict.evaluation_id),
-        "reviewer": "admin",
+        "reviewer": "grader-7",
         "reasons": ["judges_disagree", "low_confidence"],
     }
     answer = (await gw.client.get(f"{API}/answers/{verdict.answer_id}")).json()
@@ -100,7 +101,20 @@ async def test_the_queue_filters_by_reason_and_pages(gw: Gateway) -> None:
     bad = await gw.client.get(f"{API}/reviews", params={"reason": "bored"})
     assert (bad.status_code, error_of(bad)["code"]) == (422, "validation_error")
     unsortable = await gw.client.get(f"{API}/reviews", params={"sort": "score"})
-    assert (unsortable.status_code, error_of(unsortable)["code"]) == (400, "invalid_query")
+    assert (unsortable.status_code, error_of(unsortable)["code"]) == (422, "validation_error")
+
+
+async def test_reviews_stay_in_their_organisation_and_candidates_never_grade(gw: Gateway) -> None:
+    verdict = await flagged_answer(gw, "mid_band", "needs_human_review")
+    path = f"{API}/evaluations/{verdict.evaluation_id}/reviews"
+    other_org = bearer(org="globex")
+    assert (await gw.client.get(f"{API}/reviews", headers=other_org)).json()["items"] == []
+    hidden = await gw.client.post(path, json={"score": 90}, headers=other_org)
+    assert (hidden.status_code, error_of(hidden)["code"]) == (404, "not_found")
+    me = bearer("candidate", candidate_id=uuid.uuid4())
+    assert (await gw.client.get(f"{API}/reviews", headers=me)).status_code == 403
+    assert (await gw.client.post(path, json={"score": 100}, headers=me)).status_code == 403
+    assert await queue(gw) == [str(verdict.evaluation_id)]  # nothing was graded
 
 
 async def test_an_unknown_evaluation_is_404_and_a_bad_score_422(gw: Gateway) -> None:
