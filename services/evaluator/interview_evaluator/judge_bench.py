@@ -1,8 +1,9 @@
 """`make bench-judge`: every scorer against human grades, cross-validated the honest way.
 
-Four offline methods are compared, each refitted on the training folds only: the current
-(lexical, v1) offline scorer, the new semantic (v2) scorer, the token-F1 baseline and embedding
-cosine alone. Folds leave out a whole assignment (6 folds: new topics, the closest to "unseen
+Six offline methods are compared, each refitted on the training folds only: the lexical (v1)
+offline scorer, the semantic scorer with its 2.0.0 input (whole-answer cosine) and with its
+2.1.0 one (sentence coverage, the default), the token-F1 baseline and each embedding measure
+alone. Folds leave out a whole assignment (6 folds: new topics, the closest to "unseen
 questions") or one question (37 folds). A fresh split (fit on assignments 1-4 only, scored on 5-6)
 shows how far a cross-validated figure over-promises.
 """
@@ -26,7 +27,13 @@ from interview_evaluator.agreement import (
 from interview_evaluator.agreement_bands import FullFigures
 from interview_evaluator.offline_scorer import AnswerFeatures, OfflineScorer
 from interview_evaluator.review import needs_review
-from interview_evaluator.semantic_scorer import SemanticScorer, fit_semantic_calibration
+from interview_evaluator.semantic_scorer import (
+    Measure,
+    SemanticScorer,
+    fit_semantic_calibration,
+    sentence_coverage,
+    whole_cosine,
+)
 
 __all__ = ["METHODS", "Prepared", "cross_validated", "fresh_split", "prepare"]
 
@@ -40,7 +47,8 @@ class Prepared:
 
     items: Sequence[GoldenItem]
     features: Sequence[AnswerFeatures | None]  # None: the gate rejects the answer
-    similarity: Sequence[float]  # cosine(answer, reference answer)
+    similarity: Sequence[float]  # sentence coverage of the reference (the default measure)
+    cosine: Sequence[float]  # cosine(whole answer, whole reference answer), 2.0.0's measure
     f1: Sequence[float]
     embedder: Embedder
 
@@ -53,10 +61,13 @@ class Prepared:
 def prepare(items: Sequence[GoldenItem], embedder: Embedder) -> Prepared:
     """Measure every golden answer once."""
     scorer = SemanticScorer(embedder=embedder)
+    cosine = SemanticScorer(embedder=embedder, measure=whole_cosine)
+    requests = [golden_request(it, i) for i, it in enumerate(items)]
     return Prepared(
         items=items,
         features=golden_features(items),
-        similarity=[scorer.similarity(golden_request(it, i)) for i, it in enumerate(items)],
+        similarity=[scorer.similarity(request) for request in requests],
+        cosine=[cosine.similarity(request) for request in requests],
         f1=[token_f1(item.answer, item.reference_answer) for item in items],
         embedder=embedder,
     )
@@ -67,21 +78,27 @@ def _current(data: Prepared, train: Sequence[int]) -> Predictor:
     return lambda i: offline_grade(scorer, golden_request(data.items[i], i))
 
 
-def semantic_scorer_on(data: Prepared, train: Sequence[int]) -> SemanticScorer:
-    """A semantic scorer calibrated on the scorable answers among `train`."""
+def semantic_scorer_on(
+    data: Prepared, train: Sequence[int], measure: Measure = sentence_coverage
+) -> SemanticScorer:
+    """A semantic scorer with this measure, calibrated on the scorable answers among `train`."""
     kept = [i for i in train if data.features[i] is not None]
+    values = data.similarity if measure is sentence_coverage else data.cosine
     calibration = fit_semantic_calibration(
         [f for i in kept if (f := data.features[i]) is not None],
-        [data.similarity[i] for i in kept],
+        [values[i] for i in kept],
         [data.items[i].score_human for i in kept],
         name="fold",
     )
-    return SemanticScorer(calibration, embedder=data.embedder)
+    return SemanticScorer(calibration, embedder=data.embedder, measure=measure)
 
 
-def _semantic(data: Prepared, train: Sequence[int]) -> Predictor:
-    scorer = semantic_scorer_on(data, train)
-    return lambda i: offline_grade(scorer, golden_request(data.items[i], i))
+def _semantic(measure: Measure) -> Method:
+    def method(data: Prepared, train: Sequence[int]) -> Predictor:
+        scorer = semantic_scorer_on(data, train, measure)
+        return lambda i: offline_grade(scorer, golden_request(data.items[i], i))
+
+    return method
 
 
 def _line(
@@ -97,9 +114,11 @@ def _line(
 
 METHODS: dict[str, Method] = {
     "current: offline v1 (lexical)": _current,
-    "new: semantic v2 (lexical + embeddings)": _semantic,
+    "semantic v2.0 (lexical + whole-answer cosine)": _semantic(whole_cosine),
+    "new: semantic v2.1 (lexical + sentence coverage)": _semantic(sentence_coverage),
     "token-overlap F1": _line(lambda d: d.f1),
-    "embeddings alone (cosine)": _line(lambda d: d.similarity),
+    "embeddings alone (cosine)": _line(lambda d: d.cosine),
+    "embeddings alone (sentence coverage)": _line(lambda d: d.similarity),
 }
 
 

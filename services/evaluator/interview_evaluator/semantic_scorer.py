@@ -2,8 +2,11 @@
 
 The lexical features (`offline_scorer.extract_features`) see words; a sentence embedding of the
 answer and of the reference answer (all-MiniLM-L6-v2, `interview_shared.embeddings`) sees
-paraphrase ("two programs wait on each other's locks" for "deadlock"). Their cosine is added as
-one more input to each global linear calibration. Which inputs to use was chosen by
+paraphrase ("two programs wait on each other's locks" for "deadlock"). Since 2.1.0 the semantic
+input is the reference's *sentence coverage*: each reference sentence is matched to its most
+similar answer sentence and the cosines are averaged, so a correct sentence inside a long or
+rambling answer is not diluted by the rest of it (2.0.0 used the cosine of the two whole texts).
+It is one more input to each global linear calibration. Which inputs to use was chosen by
 leave-one-assignment-out cross-validation on the development split (`cli bench-judge` prints the
 candidates), never by the fit on the whole split, and nothing is tuned per question.
 
@@ -16,7 +19,8 @@ between them, and `review.review_policy` sends it to a human.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,19 +40,53 @@ __all__ = [
     "DEFAULT_SEMANTIC_CALIBRATION",
     "SEMANTIC_SCORER_NAME",
     "SEMANTIC_SCORER_VERSION",
+    "Measure",
     "OfflineKind",
     "SemanticCalibration",
     "SemanticScorer",
     "fit_semantic_calibration",
     "offline_scorer",
     "semantic_inputs",
+    "sentence_coverage",
+    "sentences",
+    "whole_cosine",
 ]
 
 SEMANTIC_SCORER_NAME = "semantic"
 # Bump on any change that can move a score (features, calibration, embedding model).
-SEMANTIC_SCORER_VERSION = "2.0.0"
+SEMANTIC_SCORER_VERSION = "2.1.0"
 CONFIDENCE_SPAN = 2.0
 """Lexical and semantic grades this far apart (0-5 scale) give confidence 0."""
+MAX_SENTENCES = 16
+"""Sentences embedded per text; the rest are ignored (the longest golden answer has 10). Bounds
+the inference cost of one answer: each sentence is one model run."""
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_MIN_SENTENCE_WORDS = 3  # shorter fragments ("Yes.", "e.g.") carry no meaning of their own
+
+Measure = Callable[[Embedder, str, str], float]
+"""A similarity of (answer, reference) on the embedder's vectors."""
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences of at least three words (at most `MAX_SENTENCES`); else the text."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    kept = [p for p in parts if len(p.split()) >= _MIN_SENTENCE_WORDS]
+    return kept[:MAX_SENTENCES] or [text]
+
+
+def sentence_coverage(embedder: Embedder, answer: str, reference: str) -> float:
+    """Mean over reference sentences of the best cosine with any answer sentence (2.1.0)."""
+    wanted = sentences(reference)
+    vectors = embedder.embed([*wanted, *sentences(answer)])
+    best = (vectors[len(wanted) :] @ vectors[: len(wanted)].T).max(axis=0)
+    return round(float(best.mean()), 6)
+
+
+def whole_cosine(embedder: Embedder, answer: str, reference: str) -> float:
+    """Cosine of the two whole texts' embeddings (2.0.0; kept for the benchmark)."""
+    vectors = embedder.embed([answer, reference])
+    return round(cosine(vectors[0], vectors[1]), 6)
 
 
 @dataclass(frozen=True)
@@ -62,7 +100,7 @@ class SemanticCalibration:
 
 
 def semantic_inputs(features: AnswerFeatures, similarity: float) -> tuple[tuple[float, ...], ...]:
-    """(correctness inputs, completeness inputs): the lexical ones plus the cosine."""
+    """(correctness inputs, completeness inputs): the lexical ones plus the similarity."""
     return (
         (*features.correctness_inputs(), similarity),
         (*features.completeness_inputs(), similarity),
@@ -86,13 +124,14 @@ def fit_semantic_calibration(
 
 
 # Learned by ordinary least squares on the 1,068 scorable answers of the development split
-# (mohler-dev); the inputs were chosen by leave-one-assignment-out CV. Regenerate with:
+# (mohler-dev), similarity = sentence_coverage; the inputs were chosen by leave-one-assignment-out
+# CV. Regenerate with:
 #   uv run python -m interview_evaluator.cli calibrate --scorer semantic [--golden PATH]
 DEFAULT_SEMANTIC_CALIBRATION = SemanticCalibration(
-    name="mohler-dev-ols-semantic-v1",
-    correctness=LinearCalibration(intercept=2.4276, weights=(1.3289, 0.3934, 0.2306, 0.7996)),
-    completeness=LinearCalibration(intercept=2.6067, weights=(1.5146, 0.1164, 0.9556)),
-    semantic_only=LinearCalibration(intercept=2.7743, weights=(2.3846,)),
+    name="mohler-dev-ols-semantic-v2",
+    correctness=LinearCalibration(intercept=2.3680, weights=(1.2811, 0.4104, 0.2379, 0.9262)),
+    completeness=LinearCalibration(intercept=2.5497, weights=(1.4802, 0.1220, 1.0843)),
+    semantic_only=LinearCalibration(intercept=2.6746, weights=(2.6066,)),
 )
 
 
@@ -104,10 +143,12 @@ class SemanticScorer(OfflineScorer):
         calibration: SemanticCalibration = DEFAULT_SEMANTIC_CALIBRATION,
         *,
         embedder: Embedder | None = None,
+        measure: Measure = sentence_coverage,
     ) -> None:
         super().__init__()
         self._semantic = calibration
         self._embedder = embedder or default_embedder()
+        self._measure = measure
 
     @property
     def name(self) -> str:
@@ -133,10 +174,9 @@ class SemanticScorer(OfflineScorer):
         return await asyncio.to_thread(self.score_sync, request)
 
     def similarity(self, request: ScoringRequest) -> float:
-        """Cosine of the answer's and the reference answer's (or key points') embeddings."""
+        """The measure of the answer against the reference answer (or the key points joined)."""
         reference = request.reference_answer.strip() or " . ".join(request.key_points)
-        vectors = self._embedder.embed([request.answer, reference])
-        return round(cosine(vectors[0], vectors[1]), 6)
+        return self._measure(self._embedder, request.answer, reference)
 
     def _grades(
         self, request: ScoringRequest, features: AnswerFeatures
@@ -151,7 +191,11 @@ class SemanticScorer(OfflineScorer):
         confidence = round(max(0.0, 1.0 - abs(lexical - semantic) / CONFIDENCE_SPAN), 4)
         grades = {"correctness": correctness, "completeness": completeness}
         extra = {
-            "semantic": {"similarity": similarity, "model": self._embedder.model_id},
+            "semantic": {
+                "similarity": similarity,
+                "measure": self._measure.__name__,
+                "model": self._embedder.model_id,
+            },
             "confidence": {
                 "value": confidence,
                 "lexical_grade": round(lexical, 4),
