@@ -112,13 +112,38 @@ async def test_another_organisation_sees_nothing(api: httpx.AsyncClient) -> None
         ("GET", f"/answers/{answer.json()['id']}", None),
         ("GET", f"/chat/sessions/{chat['id']}/messages", None),
         ("POST", f"/chat/sessions/{chat['id']}/messages", {"content": "Hi"}),
+        ("GET", f"/chat/sessions/{chat['id']}", None),
+        ("POST", f"/chat/sessions/{chat['id']}/close", None),
+        ("GET", f"/candidates/{c}/suggested-questions", None),
+        ("PUT", f"/questions/{q}/rubric", (await api.get(f"/questions/{q}")).json()["rubric"]),
+        ("GET", f"/replays/{await _replay_seen_by_its_owner(api, i)}", None),
     ]
     other = bearer(org="globex")
     for method, path, body in routes:
         response = await api.request(method, path, json=body, headers=other)
         assert response.status_code == 404, (method, path, response.text)
+    cv = await api.post(
+        f"/candidates/{c}/cv", files={"file": ("cv.txt", b"Python, Kafka")}, headers=other
+    )
+    assert cv.status_code == 404, cv.text
     for listing in ("/candidates", "/questions", "/interviews", "/evaluations"):
         assert (await api.get(listing, headers=other)).json()["items"] == [], listing
+
+
+async def _replay_seen_by_its_owner(api: httpx.AsyncClient, interview_id: str) -> str:
+    """A dry-run replay of one interview, once its owner can read it (the 404 must not be a
+    replay the store has not applied yet)."""
+    accepted = await api.post(
+        "/replays", json={"scope": {"interview_ids": [interview_id]}, "dry_run": True}
+    )
+    assert accepted.status_code == 202, accepted.text
+    replay_id: str = accepted.json()["id"]
+
+    async def readable() -> bool:
+        return (await api.get(f"/replays/{replay_id}")).status_code == 200
+
+    await eventually(readable, timeout_s=30, interval_s=0.5)
+    return replay_id
 
 
 async def test_a_candidate_reaches_its_interview_never_a_score(api: httpx.AsyncClient) -> None:
