@@ -14,6 +14,19 @@ from interview_shared.domain import DEFAULT_ORG
 DEV_TOKEN_TTL_S = 12 * 3600
 
 
+def development_pii_key(env: dict[str, str], run_dir: Path) -> None:
+    """Set a development PII_MASTER_KEY in `env` unless one is configured, kept in
+    `.run/dev-pii-key` so the data keys on the log stay readable across restarts."""
+    if env.get("PII_MASTER_KEY"):
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    key_file = run_dir / "dev-pii-key"
+    if not key_file.exists():
+        key_file.write_text(new_secret())
+        key_file.chmod(0o600)
+    env["PII_MASTER_KEY"] = key_file.read_text().strip()
+
+
 def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
     """Set a development JWT_SECRET in `env` unless one (or a JWKS URL) is configured, and
     return an admin token for it; None when the operator brought their own keys."""

@@ -27,7 +27,7 @@ from interview_localinfra._process import (
     orphan_guard,
     terminate,
 )
-from interview_localinfra.devauth import development_auth
+from interview_localinfra.devauth import development_auth, development_pii_key
 from interview_localinfra.kafka import LocalKafka
 from interview_localinfra.readiness import ServiceNotReady, wait_ready
 from interview_localinfra.supervisor import Child, RestartPolicy, supervise
@@ -273,6 +273,7 @@ async def run() -> int:
             say(f"Kafka ready at {kafka.bootstrap_servers} in {kafka.startup_seconds:.1f}s")
             supervision.watch(_KafkaChild(kafka))
         dev_token = development_auth(env, REPO_ROOT / ".run")
+        development_pii_key(env, REPO_ROOT / ".run")
         created = await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         say(f"topics ready ({len(created)} created)")
         group = services = ServiceGroup(env)

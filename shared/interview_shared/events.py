@@ -38,11 +38,15 @@ class EventEnvelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     topic: ClassVar[topics.Topic]
+    pii_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields with the data subject's personal data, sealed on the log (`interview_shared.pii`)."""
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     version: int = 1
     occurred_at: datetime = Field(default_factory=_now)
     correlation_id: str | None = None
+    data_subject: uuid.UUID | None = None
+    """The candidate whose personal data this event carries; its key seals `pii_fields`."""
 
     @property
     def key(self) -> str:
@@ -54,6 +58,7 @@ class CandidateRegistered(EventEnvelope):
     """A candidate was registered."""
 
     topic: ClassVar[topics.Topic] = topics.CANDIDATES
+    pii_fields: ClassVar[tuple[str, ...]] = ("name", "email", "cv_path")
     type: Literal["candidate.registered"] = "candidate.registered"
     candidate_id: uuid.UUID
     name: str
@@ -73,11 +78,24 @@ class CvAnalyzed(EventEnvelope):
     """A candidate's CV was analysed: extracted skills and a summary."""
 
     topic: ClassVar[topics.Topic] = topics.CANDIDATES
+    pii_fields: ClassVar[tuple[str, ...]] = ("skills", "summary")
     type: Literal["candidate.cv_analyzed"] = "candidate.cv_analyzed"
     analysis_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     candidate_id: uuid.UUID
     skills: dict[str, Any] = Field(default_factory=dict)
     summary: str = ""
+
+
+class CandidateErased(EventEnvelope):
+    """A candidate was erased (GDPR art. 17): their data key is destroyed, their record goes.
+
+    Published after the key's tombstone, so by the time a store applies it nothing personal of
+    the candidate can be read from the log any more; the store drops what it still holds.
+    """
+
+    topic: ClassVar[topics.Topic] = topics.CANDIDATES
+    type: Literal["candidate.erased"] = "candidate.erased"
+    candidate_id: uuid.UUID
 
 
 class QuestionCreated(EventEnvelope):
@@ -156,6 +174,7 @@ class AnswerSubmitted(EventEnvelope):
     """A candidate answered a question; carries the question snapshot so replays are exact."""
 
     topic: ClassVar[topics.Topic] = topics.ANSWERS
+    pii_fields: ClassVar[tuple[str, ...]] = ("text",)
     type: Literal["answer.submitted"] = "answer.submitted"
     answer_id: uuid.UUID
     interview_id: uuid.UUID
@@ -178,6 +197,7 @@ class AnswerAudioSubmitted(EventEnvelope):
     """
 
     topic: ClassVar[topics.Topic] = topics.ANSWERS
+    pii_fields: ClassVar[tuple[str, ...]] = ("filename",)
     type: Literal["answer.audio_submitted"] = "answer.audio_submitted"
     answer_id: uuid.UUID
     interview_id: uuid.UUID
@@ -292,6 +312,7 @@ class ChatMessagePosted(EventEnvelope):
     """The user wrote a message in a chat session."""
 
     topic: ClassVar[topics.Topic] = topics.CHAT_MESSAGES
+    pii_fields: ClassVar[tuple[str, ...]] = ("content",)
     type: Literal["chat.message.posted"] = "chat.message.posted"
     chat_session_id: uuid.UUID
     message_id: uuid.UUID
@@ -457,6 +478,7 @@ class OutcomeRecorded(EventEnvelope):
 Event = Annotated[
     CandidateRegistered
     | CvAnalyzed
+    | CandidateErased
     | QuestionCreated
     | QuestionRubricChanged
     | InterviewCreated

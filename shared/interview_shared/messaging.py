@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interview_shared import topics
 from interview_shared.events import Event, EventEnvelope, decode_event, encode_event
+from interview_shared.keyring import Privacy
 from interview_shared.logging import get_logger
 from interview_shared.metrics import EVENTS_HANDLED, HANDLER_SECONDS
 from interview_shared.telemetry import record_span
@@ -47,16 +48,17 @@ class RawPublisher(Protocol):
 class EventPublisher:
     """Publishes domain events to their catalogue topic, keyed by aggregate id."""
 
-    def __init__(self, broker: RawPublisher) -> None:
+    def __init__(self, broker: RawPublisher, *, privacy: Privacy | None = None) -> None:
         self._broker = broker
+        self._privacy = privacy
 
     async def publish(self, event: EventEnvelope) -> None:
-        """Publish one event and wait for the broker's acknowledgement."""
+        """Publish one event, personal fields sealed, and wait for the broker's acknowledgement."""
+        key = event.key.encode()  # of the plain event: a registration is keyed by its e-mail
+        if self._privacy is not None:
+            event = await self._privacy.seal(event)
         await self._broker.publish(
-            encode_event(event),
-            topic=event.topic.name,
-            key=event.key.encode(),
-            headers=_headers(event),
+            encode_event(event), topic=event.topic.name, key=key, headers=_headers(event)
         )
 
     async def publish_many(self, events: Iterable[EventEnvelope]) -> None:

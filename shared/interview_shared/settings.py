@@ -55,6 +55,11 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="The API key this service presents to other services' internal APIs",
     )
+    pii_master_key: SecretStr | None = Field(
+        default=None,
+        description="Secret (32+ random characters) that wraps the candidates' data keys on the"
+        " keys topic; the same on every service. Unset: keys are kept unwrapped (development)",
+    )
     service_api_keys: str = Field(
         default="",
         description="SHA-256 hashes (hex, comma-separated) of the service API keys this"

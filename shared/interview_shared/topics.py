@@ -30,10 +30,16 @@ class Retention:
     """``delete`` drops whole segments past ``retention_ms``; ``compact`` keeps each key's last."""
     retention_ms: int = -1
     """-1 keeps records forever: the log is the source of truth, replays and rebuilds read it."""
+    extra: tuple[tuple[str, str], ...] = ()
+    """Further topic configs of the policy (how soon compaction gets to a record)."""
 
     def configs(self) -> dict[str, str]:
         """The topic configs that state this policy (applied at creation and on every start)."""
-        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            **dict(self.extra),
+        }
 
 
 FOREVER = Retention()
@@ -41,6 +47,19 @@ FOREVER = Retention()
 ONE_DAY = Retention(retention_ms=24 * 60 * 60 * 1000)
 COMPACTED = Retention(cleanup_policy="compact")
 """For topics whose key is the state: the newest record per key is all a reader needs."""
+SHREDDING = Retention(
+    cleanup_policy="compact",
+    extra=(
+        # A destroyed key must leave the broker's disks soon, not whenever a 1 GiB segment
+        # fills: roll segments hourly, clean any segment with a tombstone in it, and drop the
+        # tombstone itself a day later (long enough for every reader to have seen it).
+        ("segment.ms", str(60 * 60 * 1000)),
+        ("min.cleanable.dirty.ratio", "0.01"),
+        ("max.compaction.lag.ms", str(2 * 60 * 60 * 1000)),
+        ("delete.retention.ms", str(24 * 60 * 60 * 1000)),
+    ),
+)
+"""Compacted, and quick to compact: the newest record per key, gone soon after a tombstone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +127,13 @@ OUTCOMES = Topic(
     # topics, so a day is ample; a rebuilt store derives them again instead of reading them.
     ONE_DAY,
 )
+KEYS = Topic(
+    "interview.keys.v1",
+    PartitionKey.CANDIDATE_ID,
+    3,
+    "candidate data keys (wrapped by PII_MASTER_KEY); a tombstone is an erasure",
+    SHREDDING,
+)
 DEAD_LETTER = Topic(
     "interview.dead-letter.v1",
     PartitionKey.INTERVIEW_ID,
@@ -131,4 +157,6 @@ DOMAIN_TOPICS: tuple[Topic, ...] = (
 )
 # The outcomes topic is not a domain topic: the store writes it and does not read it back, and a
 # store rebuilt from the log ignores it (outcomes are derived from the domain topics).
-ALL_TOPICS: tuple[Topic, ...] = (*DOMAIN_TOPICS, OUTCOMES, DEAD_LETTER)
+# The keys topic is not a domain topic either: it holds no events, only the data keys that
+# seal the domain topics' personal fields (`interview_shared.keyring`).
+ALL_TOPICS: tuple[Topic, ...] = (*DOMAIN_TOPICS, OUTCOMES, KEYS, DEAD_LETTER)

@@ -21,6 +21,7 @@ from interview_shared.events import (
     AnswerAudioSubmitted,
     AnswerEvaluated,
     AnswerSubmitted,
+    CandidateErased,
     CandidateRegistered,
     ChatMessagePosted,
     ChatReplyCancelled,
@@ -39,6 +40,7 @@ from interview_shared.events import (
     ReplayScope,
 )
 from interview_shared.http import ApiError
+from interview_shared.keyring import KeyRing
 from interview_shared.messaging import EventPublisher
 from interview_shared.outcomes import OutcomeHub
 from interview_shared.projections import (
@@ -105,9 +107,11 @@ class Commands:
         projection: Projection,
         outcomes: OutcomeHub,
         publisher: EventPublisher,
+        keys: KeyRing,
         wait_s: float,
     ) -> None:
         self._projection = projection
+        self._keys = keys
         self._outcomes = outcomes
         self._publisher = publisher
         self._wait_s = wait_s
@@ -115,10 +119,16 @@ class Commands:
         self._background: set[asyncio.Task[None]] = set()
 
     async def register_candidate(self, body: CandidateIn, ctx: Context) -> Written:
-        """Publish candidate.registered; the store decides whether the e-mail is taken (409)."""
+        """Publish candidate.registered; the store decides whether the e-mail is taken (409).
+
+        The candidate's data key is made (and on the keys topic) first: the event's name and
+        e-mail go on the log sealed with it."""
+        candidate_id = ctx.new_id("resource")
+        await self._keys.create(candidate_id)
         event = CandidateRegistered(
             event_id=ctx.new_id("event"),
-            candidate_id=ctx.new_id("resource"),
+            candidate_id=candidate_id,
+            data_subject=candidate_id,
             org_id=ctx.org,
             correlation_id=ctx.correlation_id,
             **body.model_dump(),
@@ -136,6 +146,7 @@ class Commands:
             event_id=ctx.new_id("event"),
             analysis_id=ctx.new_id("resource"),
             candidate_id=candidate_id,
+            data_subject=candidate_id,
             correlation_id=ctx.correlation_id,
             **body.model_dump(),
         )
@@ -257,6 +268,7 @@ class Commands:
             question_id=body.question_id,
             text=body.text,
             question=question,
+            data_subject=interview.candidate_id,
             correlation_id=ctx.correlation_id,
         )
         return await self._write(event, event.answer_id, Answer(**answer_fields(event)))
@@ -320,6 +332,7 @@ class Commands:
             chat_session_id=session_id,
             message_id=ctx.new_id("resource"),
             content=body.content,
+            data_subject=await self._chat_subject(session_id),
             correlation_id=ctx.correlation_id,
         )
         await self._publisher.publish(event)
@@ -334,6 +347,24 @@ class Commands:
         )
         written = await self._write(event, session_id)
         self._closed[session_id] = True
+        return written
+
+    async def erase_candidate(self, candidate_id: uuid.UUID, ctx: Context) -> Written:
+        """Erase a candidate of the caller's organisation: destroy the data key, then publish
+        candidate.erased for the stores to drop what they hold.
+
+        The key goes first: from its tombstone on, no reader of the log can open the
+        candidate's data, whatever happens to the event. A retried erasure does it again."""
+        if await self._projection.candidate_org(candidate_id) != ctx.org:
+            raise ApiError(404, "not_found", "candidate not found")
+        await self._keys.destroy(candidate_id)
+        event = CandidateErased(
+            event_id=ctx.new_id("event"),
+            candidate_id=candidate_id,
+            correlation_id=ctx.correlation_id,
+        )
+        written = await self._write(event, candidate_id)
+        self._projection.candidate_erased(candidate_id)
         return written
 
     def cancel_reply(self, posted: ChatMessagePosted) -> None:
@@ -365,6 +396,14 @@ class Commands:
         if outcome.interview is not None:  # the interview as it is now, after this change
             resource = interview_from_state(outcome.interview)
         return Written(id=resource_id, event_id=event.event_id, applied=True, resource=resource)
+
+    async def _chat_subject(self, session_id: uuid.UUID) -> uuid.UUID | None:
+        """The candidate whose interview the session is about (None: no interview, no one's)."""
+        scope = await self._projection.chat_session_scope(session_id)
+        if scope is None or scope[1] is None:
+            return None
+        interview = await self._projection.interview(scope[1])
+        return None if interview is None else interview.candidate_id
 
     async def _interview(self, interview_id: uuid.UUID, *, fresh: bool) -> InterviewState:
         interview = await self._projection.interview(interview_id, fresh=fresh)

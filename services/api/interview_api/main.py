@@ -17,6 +17,8 @@ from faststream.middlewares import AckPolicy
 from interview_shared import topics
 from interview_shared.blobs import BlobStore, FilesystemBlobStore
 from interview_shared.events import EventEnvelope, OutcomeRecorded, decode_event
+from interview_shared.keyring import KeyRing, MemoryKeyRing, Privacy
+from interview_shared.keyring_kafka import following_keys
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventPublisher, RawPublisher
 from interview_shared.outcomes import OutcomeHub
@@ -63,8 +65,11 @@ def create_app(
     chat_sessions: ChatSessions | None = None,
     blobs: BlobStore | None = None,
     missed: MissedEvents | None = None,
+    key_ring: KeyRing | None = None,
 ) -> FastAPI:
     """Build the gateway; the keyword arguments replace the real adapters (tests).
+
+    A substituted `publisher` means no Kafka: the data keys are then kept in memory too.
 
     Raises ValueError without JWT_SECRET or JWT_JWKS_URL: the gateway is never open.
     """
@@ -75,12 +80,18 @@ def create_app(
     http_read = HttpReadSide(settings.store_url, service_key=settings.service_api_key)
     read_side: ReadSide = read or http_read
     projection = Projection(read_side, size=settings.projection_size)
+    ring = key_ring or (MemoryKeyRing() if publisher is not None else None)
+    privacy = Privacy(ring)  # without one, the lifespan starts the Kafka key ring
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
+            if ring is None:
+                await stack.enter_async_context(
+                    following_keys(privacy, settings, client_id="interview-gateway", writer=True)
+                )
             app.state.chat_sessions = chat_sessions or await stack.enter_async_context(
                 HttpChatSessions(settings.chat_url, service_key=settings.service_api_key)
             )
@@ -93,7 +104,8 @@ def create_app(
             app.state.commands = Commands(
                 projection=projection,
                 outcomes=outcomes,
-                publisher=EventPublisher(publisher or broker),
+                publisher=EventPublisher(publisher or broker, privacy=privacy),
+                keys=privacy.ring,
                 wait_s=settings.read_your_writes_timeout_s,
             )
             app.state.reviews = Reviews(commands=app.state.commands, read=read_side)
@@ -102,7 +114,7 @@ def create_app(
             yield
 
     broker = kafka_broker(settings, client_id="interview-gateway")
-    _tail_live_topics(broker, gate)
+    _tail_live_topics(broker, gate, privacy)
     _tail_outcomes(broker, outcomes, projection, gate)
 
     async def store_ready() -> bool:
@@ -117,7 +129,9 @@ def create_app(
         service="interview-api",
     )
     app.state.verifier = verifier
-    app.state.missed = missed or KafkaMissedEvents(settings.kafka_bootstrap_servers, STREAMED)
+    app.state.missed = missed or KafkaMissedEvents(
+        settings.kafka_bootstrap_servers, STREAMED, privacy=privacy
+    )
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.include_router(api_router)
     app.include_router(suggestions_router)
@@ -139,7 +153,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "PATCH"],
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -179,7 +193,11 @@ def _tail_outcomes(
         # Every replica sees every outcome of the cluster: decode only those it has a use for.
         def wanted(record: ConsumerRecord[Any, Any]) -> bool:
             subject, kind = _header(record, "subject_event_id"), _header(record, "subject_type")
-            if subject is None or kind is None or kind.startswith(("interview.", "question.")):
+            if (
+                subject is None
+                or kind is None
+                or kind.startswith(("interview.", "question.", "candidate.erased"))
+            ):
                 return True
             return outcomes.awaits(subject) or gate.watched(_key(record))
 
@@ -189,7 +207,7 @@ def _tail_outcomes(
             gate.outcome(outcome)
 
 
-def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate) -> None:
+def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate, privacy: Privacy) -> None:
     # No consumer group: every gateway replica sees every event (a broadcast) and commits
     # nothing, so ACK_FIRST is right here; SSE streams what happens from now on.
     @broker.subscriber(
@@ -205,7 +223,9 @@ def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate) -> None:
     async def relay(message: KafkaMessage) -> None:
         # Only what an open stream watches is decoded (the owning consumers dead-letter poison).
         for event in _decoded(message, EventEnvelope, lambda record: gate.watched(_key(record))):
-            gate.event(event.key, event)  # type: ignore[arg-type]  # decoded: one of Event
+            key = event.key  # of the event as it is on the log: the stream's aggregate id
+            opened, _ = await privacy.open(event)  # a client sees what was not erased
+            gate.event(key, opened)  # type: ignore[arg-type]  # decoded: one of Event
 
 
 def _records(message: KafkaMessage) -> Sequence[ConsumerRecord[Any, Any]]:

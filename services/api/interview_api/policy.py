@@ -156,6 +156,15 @@ async def writable_candidate(
     return visible(org == principal.org, candidate_id, "candidate")
 
 
+@guards("candidate_id")
+async def erasable_candidate(
+    candidate_id: uuid.UUID, principal: AdminDep, projection: ProjectionDep
+) -> uuid.UUID:
+    """A candidate of the caller's organisation, for its admins (erasure)."""
+    org = await projection.candidate_org(candidate_id)
+    return visible(org == principal.org, candidate_id, "candidate")
+
+
 @guards("question_id")
 async def readable_question(question_id: uuid.UUID, principal: StaffDep, read: ReadDep) -> Question:
     """A question of the caller's organisation (candidates never read the answer key)."""

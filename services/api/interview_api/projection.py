@@ -88,6 +88,8 @@ class Projection:
         """Follow an outcome: interviews take the state it carries; other changes evict."""
         if outcome.interview is not None:
             self._interviews[outcome.interview.interview_id] = outcome.interview
+        elif outcome.subject_type == "candidate.erased":  # by any replica
+            self._candidates.pop(uuid.UUID(outcome.subject_key), None)
         elif outcome.outcome == "applied" and outcome.subject_type.startswith("question."):
             # A question changed after creation (a new rubric, say): the next read is fresh.
             if outcome.subject_type != "question.created":
@@ -110,3 +112,7 @@ class Projection:
     def candidate_registered(self, candidate_id: uuid.UUID, org: str) -> None:
         """Remember a candidate."""
         self._candidates[candidate_id] = org
+
+    def candidate_erased(self, candidate_id: uuid.UUID) -> None:
+        """Forget an erased candidate (the store is asked again, and says it is gone)."""
+        self._candidates.pop(candidate_id, None)

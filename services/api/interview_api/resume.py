@@ -22,6 +22,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from interview_shared.events import Event, decode_event
+from interview_shared.keyring import Privacy
 from interview_shared.topics import Topic
 from pydantic import ValidationError
 
@@ -78,9 +79,11 @@ class KafkaMissedEvents:
         bootstrap_servers: str,
         topics: Sequence[Topic],
         *,
+        privacy: Privacy,
         margin_ms: int = 5_000,
         timeout_s: float = 10.0,
     ) -> None:
+        self._privacy = privacy
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._margin_ms = margin_ms  # producers' clocks differ a little
@@ -119,7 +122,8 @@ class KafkaMissedEvents:
                             missed.append(event)
                 if await consumer.position(tp) >= ends[tp]:
                     pending.discard(tp)
-        return sorted(missed, key=lambda e: (sse_time(e), str(e.event_id)))
+        opened = [event for event, _ in await self._privacy.open_all(missed)]
+        return sorted(opened, key=lambda e: (sse_time(e), str(e.event_id)))
 
 
 def _partition_of(key: str, topic: Topic) -> TopicPartition:

@@ -47,6 +47,7 @@ from interview_api.live import LiveEvents
 from interview_api.policy import (
     PrincipalDep,
     StaffDep,
+    erasable_candidate,
     interview_scope,
     readable_answer,
     readable_candidate,
@@ -190,6 +191,27 @@ async def register_candidate(
 async def get_candidate(candidate: Annotated[Candidate, Depends(readable_candidate)]) -> Candidate:
     """One candidate (a candidate reads only its own record)."""
     return candidate
+
+
+@router.delete(
+    "/candidates/{candidate_id}",
+    status_code=204,
+    responses={202: {"model": Accepted, "description": "Erased; the store has not caught up"}},
+    tags=["candidates"],
+)
+async def erase_candidate(
+    candidate_id: Annotated[uuid.UUID, Depends(erasable_candidate)],
+    commands: CommandsDep,
+    ctx: ContextDep,
+) -> Response:
+    """Erase a candidate (GDPR art. 17, admins): their data key is destroyed, so nothing of
+    theirs can be read from the log again, and the stores drop the record (then 404) and blank
+    their answers, chat messages and CV analyses. 204 once the store has applied it."""
+    written = await commands.erase_candidate(candidate_id, ctx)
+    if not written.applied:
+        accepted = Accepted(id=written.id, event_id=written.event_id)
+        return Response(accepted.model_dump_json(), 202, media_type="application/json")
+    return Response(status_code=204)
 
 
 @router.get("/candidates", tags=["candidates"])

@@ -113,6 +113,7 @@ async def submit_spoken(
             filename=PurePath(spoken.filename).name,
             event_id=ctx.new_id("event"),
             question=question,
+            data_subject=interview.candidate_id,
             correlation_id=ctx.correlation_id,
         )
     )

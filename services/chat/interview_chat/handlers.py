@@ -21,6 +21,7 @@ from interview_shared.events import (
     OutcomeRecorded,
     decode_event,
 )
+from interview_shared.keyring import Privacy
 from interview_shared.messaging import EventProcessor
 from interview_shared.outcomes import OutcomeHub
 from pydantic import ValidationError
@@ -41,12 +42,14 @@ def register_handlers(
     book: SessionBook,
     gate: ReplayGate,
     group: str,
+    privacy: Privacy,
 ) -> None:
     """Reply to every user message at least once (replies are deduplicated by reply id)."""
 
     async def handle(event: Event) -> None:
         if isinstance(event, ChatMessagePosted):
-            await responder.respond(event)
+            opened, _ = await privacy.open(event)  # erased: blank, and the reply says little
+            await responder.respond(opened)
         else:  # a session started or closed: the same partition, so before its messages
             book.fold(event)
 
@@ -78,6 +81,7 @@ def follow_log(
     cancellations: Cancellations,
     outcomes: OutcomeHub,
     gate: ReplayGate,
+    privacy: Privacy,
 ) -> None:
     """The broadcast tails every replica reads in full (they commit nothing: ACK_FIRST)."""
 
@@ -95,7 +99,7 @@ def follow_log(
         if isinstance(event, ChatReplyCancelled):
             cancellations.cancel(event.message_id)
         if event is not None:
-            book.fold(event)
+            book.fold((await privacy.open(event))[0])
         gate.seen(record)
 
     @broker.subscriber(

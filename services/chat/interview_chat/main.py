@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from interview_shared import topics
 from interview_shared.auth import guard_internal_api
 from interview_shared.catchup import end_offsets
+from interview_shared.keyring import KeyRing, MemoryKeyRing, Privacy
+from interview_shared.keyring_kafka import following_keys
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.outcomes import OutcomeHub
@@ -51,8 +53,10 @@ def create_app(
     interviewer: Interviewer | None = None,
     read: ChatReads | None = None,
     replay: bool = True,
+    key_ring: KeyRing | None = None,
 ) -> FastAPI:
-    """Build the chat service; `interviewer` and `read` replace the real adapters (tests).
+    """Build the chat service; `interviewer`, `read` and `key_ring` replace the real adapters
+    (tests; `replay=False`, FastStream's in-memory broker, implies keys in memory).
 
     `replay=False` skips waiting for the start-up replay (FastStream's in-memory broker has no
     offsets to wait for).
@@ -62,12 +66,18 @@ def create_app(
     book, gate, outcomes, cancellations = SessionBook(), ReplayGate(), OutcomeHub(), Cancellations()
     context = ContextLoader(book, read or http_read)
     dispatcher = Dispatcher()
+    ring = key_ring or (None if replay else MemoryKeyRing())
+    privacy = Privacy(ring)  # without one, the lifespan starts the Kafka key ring
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             if read is None:
                 await stack.enter_async_context(http_read)
+            if ring is None:  # every key is read before the first message is
+                await stack.enter_async_context(
+                    following_keys(privacy, settings, client_id="interview-chat")
+                )
             if isinstance(chosen, OpenAIInterviewer) and interviewer is None:
                 stack.push_async_callback(chosen.aclose)
             stack.push_async_callback(dispatcher.drain)  # after the broker stopped consuming
@@ -80,7 +90,7 @@ def create_app(
             yield
 
     broker = kafka_broker(settings, client_id="interview-chat")
-    publisher = EventPublisher(broker)
+    publisher = EventPublisher(broker, privacy=privacy)
     group = settings.consumer_group("chat")
     responder = Responder(
         interviewer=chosen,
@@ -106,8 +116,16 @@ def create_app(
         book=book,
         gate=gate,
         group=group,
+        privacy=privacy,
     )
-    follow_log(broker, book=book, cancellations=cancellations, outcomes=outcomes, gate=gate)
+    follow_log(
+        broker,
+        book=book,
+        cancellations=cancellations,
+        outcomes=outcomes,
+        gate=gate,
+        privacy=privacy,
+    )
 
     async def replayed() -> bool:
         return gate.done

@@ -14,6 +14,7 @@ from interview_shared.events import (
     EvaluationUsage,
     Lineage,
 )
+from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
 from interview_shared.telemetry import span
@@ -93,10 +94,13 @@ class AnswerEvaluator:
         *,
         scorer: Scorer,
         publisher: EventPublisher,
+        privacy: Privacy | None = None,
         remember: int = 10_000,
         concurrency: int | None = None,
     ) -> None:
         self._scorer = scorer
+        # Without the service's key ring nothing sealed can be opened: such answers are skipped.
+        self._privacy = privacy or Privacy(MemoryKeyRing())
         # Bounds concurrent scorer calls (an LLM judge's parallel requests), whatever the size
         # of the polled batch. Held only while scoring, never while waiting to publish.
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
@@ -119,6 +123,10 @@ class AnswerEvaluator:
         key = (str(event.answer_id), self._scorer.name, event.question.rubric.version)
         if key in self._done:
             log.info("answer_already_evaluated", answer_id=key[0], scorer=key[1], rubric=key[2])
+            return None
+        event, erased = await self._privacy.open(event)
+        if erased:  # its candidate was erased: nothing of theirs is judged any more
+            log.info("answer_of_erased_candidate_skipped", answer_id=key[0])
             return None
         request = scoring_request(event)
         if self._slots is None:

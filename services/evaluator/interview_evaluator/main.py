@@ -10,6 +10,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 from interview_shared.blobs import FilesystemBlobStore
+from interview_shared.keyring import KeyRing, MemoryKeyRing, Privacy
+from interview_shared.keyring_kafka import following_keys
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher, RawPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
@@ -43,17 +45,20 @@ def create_app(
     log_tail: Callable[[], LogTail] | None = None,
     sender: RawPublisher | None = None,
     reviews: ReviewFollowUp | None = None,
+    key_ring: KeyRing | None = None,
 ) -> FastAPI:
     """Build the evaluator; `scorer`, `log_tail` (the reports' view of the log), `sender`
     (where verdicts, reports and dead letters go) and `reviews` (human grades' follow-up)
     replace the real adapters in tests. The evaluator calls no other service: everything it
-    needs is on Kafka."""
+    needs is on Kafka. A substituted `sender` means no Kafka: data keys are kept in memory."""
     judge = None if scorer is not None else build_judge(settings)
     active: Scorer = scorer or judge or offline_scorer(settings.offline_scorer)
     log.info("scorer_selected", scorer=active.name)
     broker = kafka_broker(settings, client_id="interview-evaluator")
     kafka_sender = KafkaSender(settings.kafka_bootstrap_servers, client_id="interview-evaluator")
-    publisher = EventPublisher(sender or kafka_sender)
+    ring = key_ring or (MemoryKeyRing() if sender is not None else None)
+    privacy = Privacy(ring)  # without one, the lifespan starts the Kafka key ring
+    publisher = EventPublisher(sender or kafka_sender, privacy=privacy)
     bank = judge.examples if judge is not None else None
     follower = ReportFollower(
         tail=log_tail or (lambda: KafkaLogTail(settings.kafka_bootstrap_servers)),
@@ -64,12 +69,17 @@ def create_app(
             settings.kafka_bootstrap_servers,
             publisher=publisher,
             bank=bank if isinstance(bank, MemoryExampleBank) else None,
+            privacy=privacy,
         ),
     )
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            if ring is None:  # every key is read before the first answer is
+                await stack.enter_async_context(
+                    following_keys(privacy, settings, client_id="interview-evaluator")
+                )
             if judge is not None:
                 stack.push_async_callback(judge.aclose)
             if sender is None:
@@ -87,14 +97,20 @@ def create_app(
 
     # Requests come through their own group; the run reads the log with assigned partitions.
     replays = ReplayRunner(
-        bootstrap=settings.kafka_bootstrap_servers, scorer=active, publisher=publisher
+        bootstrap=settings.kafka_bootstrap_servers,
+        scorer=active,
+        publisher=publisher,
+        privacy=privacy,
     )
     register_replay_handler(broker, replays, group=settings.consumer_group("replays"))
     register_handlers(
         broker,
         answers=AnswerBatchHandler(
             evaluator=AnswerEvaluator(
-                scorer=active, publisher=publisher, concurrency=settings.evaluator_concurrency
+                scorer=active,
+                publisher=publisher,
+                privacy=privacy,
+                concurrency=settings.evaluator_concurrency,
             ),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
             processor=EventProcessor(

@@ -29,6 +29,7 @@ from interview_shared.events import (
     QuestionCreated,
     QuestionRubricChanged,
 )
+from interview_shared.keyring import Privacy
 from interview_shared.messaging import EventPublisher
 
 from interview_evaluator.evaluation import evaluated_event, scoring_request
@@ -161,6 +162,17 @@ class ReplayRequest:
     dry_run: bool = False
     rubric: Rubric | None = None
     """A rubric to judge with instead of each question's active one (the ops CLI's --rubric)."""
+
+
+async def opened_answers(
+    answers: AsyncGenerator[AnswerSubmitted], privacy: Privacy
+) -> AsyncGenerator[AnswerSubmitted]:
+    """`answers` with their text opened; answers of erased candidates are not there at all."""
+    async with aclosing(answers):
+        async for answer in answers:
+            opened, erased = await privacy.open(answer)
+            if not erased:
+                yield opened
 
 
 async def run_replay(

@@ -32,6 +32,7 @@ from interview_shared.events import (
     ReplayRequested,
     decode_event,
 )
+from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventPublisher
 from pydantic import ValidationError
@@ -44,6 +45,7 @@ from interview_evaluator.replay_run import (
     ReplayRequest,
     ReplayScope,
     ReplayStatus,
+    opened_answers,
     read_context,
     run_replay,
 )
@@ -95,8 +97,10 @@ class ReplayRunner:
         bootstrap: str,
         scorer: Scorer,
         publisher: EventPublisher,
+        privacy: Privacy | None = None,
         report_every_s: float = 1.0,
     ) -> None:
+        self._privacy = privacy or Privacy(MemoryKeyRing())  # then sealed answers are skipped
         self._bootstrap = bootstrap
         self._scorer = scorer
         self._publisher = publisher
@@ -168,7 +172,7 @@ class ReplayRunner:
         )
         touched: set[uuid.UUID] = set()
         done = await run_replay(
-            submitted_answers(self._bootstrap, since=scope.since),
+            opened_answers(submitted_answers(self._bootstrap, since=scope.since), self._privacy),
             request,
             context=context,
             scorer=self._scorer,

@@ -22,6 +22,8 @@ from faststream.kafka import KafkaBroker
 from interview_shared import topics
 from interview_shared.domain import Rubric
 from interview_shared.events import AnswerEvaluated
+from interview_shared.keyring import Privacy
+from interview_shared.keyring_kafka import following_keys
 from interview_shared.messaging import EventPublisher
 from pydantic import ValidationError
 from rich.progress import (
@@ -42,6 +44,7 @@ from interview_evaluator.replay_run import (
     ReplayProgress,
     ReplayRequest,
     ReplayScope,
+    opened_answers,
     read_context,
     run_replay,
 )
@@ -121,7 +124,11 @@ async def _rescore(request: ReplayRequest, *, out: Path | None) -> ReplayProgres
             bootstrap, since=since, candidates=bool(request.scope.candidate_ids)
         )
         total = await log_size(bootstrap, topics.ANSWERS, since=since)
-        async with KafkaBroker(bootstrap, enable_idempotence=True) as broker:
+        privacy = Privacy()
+        async with (
+            KafkaBroker(bootstrap, enable_idempotence=True) as broker,
+            following_keys(privacy, settings, client_id="interview-rescore"),
+        ):
             with _bar(total) as (bar, task):
 
                 def show(p: ReplayProgress) -> None:
@@ -136,7 +143,7 @@ async def _rescore(request: ReplayRequest, *, out: Path | None) -> ReplayProgres
 
                 publisher = EventPublisher(broker)
                 done = await run_replay(
-                    submitted_answers(bootstrap, since=since),
+                    opened_answers(submitted_answers(bootstrap, since=since), privacy),
                     request,
                     context=context,
                     scorer=scorer,

@@ -29,6 +29,7 @@ from interview_shared.events import (
     QuestionCreated,
     QuestionRubricChanged,
 )
+from interview_shared.keyring import Privacy
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventPublisher
 from interview_shared.reviews import HUMAN_SCORER
@@ -62,7 +63,9 @@ class ReviewFollowUp:
         fold: Fold,
         rubrics: Rubrics,
         bank: MemoryExampleBank | None = None,
+        privacy: Privacy | None = None,
     ) -> None:
+        self._privacy = privacy
         self._publisher = publisher
         self._fold = fold
         self._rubrics = rubrics
@@ -109,10 +112,10 @@ class ReviewFollowUp:
                 self._unreported.setdefault(interview_id, set()).update(grades)
             self._examples = {**examples, **self._examples}
             raise
-        added = self._add_examples(fold, examples)
+        added = await self._add_examples(fold, examples)
         log.info("human_grades_followed_up", reports=len(reports), examples=added)
 
-    def _add_examples(self, fold: ReportFold, examples: Mapping[uuid.UUID, _Grade]) -> int:
+    async def _add_examples(self, fold: ReportFold, examples: Mapping[uuid.UUID, _Grade]) -> int:
         if self._bank is None:
             return 0
         added = 0
@@ -120,6 +123,10 @@ class ReviewFollowUp:
             answer = fold.answer(grade.interview_id, answer_id)
             if answer is None:
                 continue  # its answer.submitted is not on the log (dead-lettered): no text
+            if self._privacy is not None:
+                answer, erased = await self._privacy.open(answer)
+                if erased:
+                    continue  # an erased candidate's words are no one's example
             example = GradedExample(
                 answer_id=str(answer_id), answer=answer.text, score=grade.score, source="review"
             )
@@ -138,7 +145,11 @@ async def active_rubric_versions(bootstrap: str) -> dict[uuid.UUID, str]:
 
 
 def kafka_follow_up(
-    bootstrap: str, *, publisher: EventPublisher, bank: MemoryExampleBank | None
+    bootstrap: str,
+    *,
+    publisher: EventPublisher,
+    bank: MemoryExampleBank | None,
+    privacy: Privacy | None = None,
 ) -> ReviewFollowUp:
     """A `ReviewFollowUp` reading the log of the cluster at `bootstrap`."""
 
@@ -148,4 +159,6 @@ def kafka_follow_up(
     async def rubrics() -> Mapping[uuid.UUID, str]:
         return await active_rubric_versions(bootstrap)
 
-    return ReviewFollowUp(publisher=publisher, fold=fold, rubrics=rubrics, bank=bank)
+    return ReviewFollowUp(
+        publisher=publisher, fold=fold, rubrics=rubrics, bank=bank, privacy=privacy
+    )

@@ -144,6 +144,7 @@ class TranscriptionHandler:
                 text=text.strip(),
                 question=event.question,
                 audio_uri=event.audio_uri,
+                data_subject=event.data_subject,  # the transcript is sealed like typed text
                 correlation_id=event.correlation_id,
             )
         )

@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 from interview_shared.catchup import CatchUp
-from interview_shared.events import Event, decode_event
+from interview_shared.events import (
+    CandidateErased,
+    CandidateRegistered,
+    CvAnalyzed,
+    Event,
+    decode_event,
+)
+from interview_shared.keyring import Privacy
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
 from interview_shared.metrics import (
@@ -45,12 +52,14 @@ class BatchIngestor:
         *,
         processor: EventProcessor,
         announcer: OutcomeAnnouncer,
+        privacy: Privacy,
         outage_deadline_s: float = 120.0,
         max_backoff_s: float = 5.0,
     ) -> None:
         self._store: Store | None = None
         self._processor = processor
         self._announcer = announcer
+        self._privacy = privacy
         self._outage_deadline_s = outage_deadline_s
         self._max_backoff_s = max_backoff_s
         self.database_available = True
@@ -77,7 +86,7 @@ class BatchIngestor:
 
     async def ingest(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Apply one polled batch; returns only when it is durable or dead-lettered."""
-        decoded = [pair async for pair in self._decode(records)]
+        decoded = await self._opened([pair async for pair in self._decode(records)])
         offsets = self._offsets(records)
         try:
             with STORE_BATCH_SECONDS.time():
@@ -120,6 +129,16 @@ class BatchIngestor:
                 if not self.catch_up.replayed(record):
                     await self._processor.dead_letter(record, exc, attempts=0)
 
+    async def _opened(
+        self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]
+    ) -> list[tuple[ConsumerRecord[Any, Any], Event]]:
+        """The events with their personal fields opened (blank where the key is gone)."""
+        opened = await self._privacy.open_all([event for _, event in decoded])
+        return [
+            (record, _erasure_of(event) if lost else event)
+            for (record, _), (event, lost) in zip(decoded, opened, strict=True)
+        ]
+
     async def _apply_one_by_one(
         self, decoded: list[tuple[ConsumerRecord[Any, Any], Event]]
     ) -> list[tuple[Event, ApplyResult]]:
@@ -160,3 +179,16 @@ class BatchIngestor:
                     log.info("store_available_again")
                 self.database_available = True
                 return results
+
+
+def _erasure_of(event: Event) -> Event:
+    """What is left of an event of an erased candidate: a registration or a CV analysis is
+    their erasure (nothing of them is kept); an answer or a chat message is kept, blank."""
+    if isinstance(event, CandidateRegistered | CvAnalyzed):
+        return CandidateErased(
+            event_id=event.event_id,
+            candidate_id=event.candidate_id,
+            occurred_at=event.occurred_at,
+            correlation_id=event.correlation_id,
+        )
+    return event

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
 from interview_shared import topics
 from interview_shared.auth import guard_internal_api
 from interview_shared.catchup import CatchUp, end_offsets
+from interview_shared.keyring import KeyRing, Privacy
+from interview_shared.keyring_kafka import following_keys
 from interview_shared.logging import configure_logging, get_logger
 from interview_shared.messaging import EventProcessor, EventPublisher
 from interview_shared.service import broker_check, create_service_app, kafka_broker
@@ -27,37 +29,47 @@ from interview_store.settings import StoreSettings
 log = get_logger(__name__)
 
 
-def create_app(settings: StoreSettings, *, store: Store | None = None) -> FastAPI:
-    """Build the store service; `store` replaces the backend chosen from settings (tests)."""
+def create_app(
+    settings: StoreSettings, *, store: Store | None = None, key_ring: KeyRing | None = None
+) -> FastAPI:
+    """Build the store service; `store` and `key_ring` replace the real adapters (tests)."""
     group = settings.consumer_group("store")
+    privacy = Privacy(key_ring)
     opened: list[Store] = []
     durable = (store.backend if store else select_backend(settings)) != "memory"
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
-        active = store or await open_store(settings)
-        opened.append(active)
-        ingestor.attach(active)
-        if not durable:
-            # Nothing kept, no group: the memory store replays every partition from offset 0 and
-            # is ready once it reaches today's end of the log (a PostgreSQL store plans each
-            # partition the same way, from its kept offsets, when the group assigns it).
-            ends = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
-            ingestor.catch_up.track(
-                {tp: plan(kept=None, committed=None, begin=0, end=end) for tp, end in ends.items()}
-            )
-            ingestor.report_progress()
-        app.state.store = active
-        try:
-            yield
-        finally:
+        async with AsyncExitStack() as stack:
+            if key_ring is None:  # every key is read before the first event is
+                await stack.enter_async_context(
+                    following_keys(privacy, settings, client_id="interview-store")
+                )
+            active = store or await open_store(settings)
             if store is None:
-                await active.close()
+                stack.push_async_callback(active.close)
+            opened.append(active)
+            ingestor.attach(active)
+            if not durable:
+                # Nothing kept, no group: the memory store replays every partition from offset
+                # 0 and is ready once it reaches today's end of the log (a PostgreSQL store
+                # plans each partition the same way, from its kept offsets, when assigned).
+                ends = await end_offsets(settings.kafka_bootstrap_servers, topics.DOMAIN_TOPICS)
+                ingestor.catch_up.track(
+                    {
+                        tp: plan(kept=None, committed=None, begin=0, end=end)
+                        for tp, end in ends.items()
+                    }
+                )
+                ingestor.report_progress()
+            app.state.store = active
+            yield
 
     broker = kafka_broker(settings, client_id="interview-store")
     publisher = EventPublisher(broker)
     ingestor = BatchIngestor(
         processor=EventProcessor(publisher=publisher, group=group),
+        privacy=privacy,
         announcer=OutcomeAnnouncer(publisher),
         outage_deadline_s=settings.outage_deadline_s,
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
-from interview_shared.domain import email_key
+from interview_shared.domain import ChatRole, email_key
 from interview_shared.events import Event
 from interview_shared.projections import utc
 from interview_shared.reviews import HUMAN_SCORER
@@ -343,6 +343,28 @@ class MemoryStore:
             self._messages[message.session_id].append(message)
             self._message_ids.add(message.id)
         self._replays.update((i, row.replay) for i, row in changes.replays.items())
+        for candidate_id in changes.erased:
+            self._erase(candidate_id)
+
+    def _erase(self, candidate_id: uuid.UUID) -> None:
+        """What a store rebuilt from the log would hold once the key is gone (sql.ERASE_*)."""
+        if (candidate := self._candidates.rows.get(candidate_id)) is not None:
+            self._candidates.remove(candidate_id)
+            self._emails.pop(email_key(candidate.email), None)
+        for cv_id in [i for i, cv in self._cv.items() if cv.candidate_id == candidate_id]:
+            del self._cv[cv_id]
+        theirs = {i.id for i in self._interviews.rows.values() if i.candidate_id == candidate_id}
+        for key, rows in self._answers_of.items():
+            if key[0] in theirs:
+                rows[:] = [_blank_answer(row) for row in rows]
+                for row in rows:
+                    self._answers.put(row)
+        for session in self._sessions.values():
+            if session.interview_id in theirs:
+                self._messages[session.id] = [
+                    m.model_copy(update={"content": ""}) if m.role is ChatRole.USER else m
+                    for m in self._messages[session.id]
+                ]
 
     def _enqueue(self, evaluation: Evaluation) -> None:
         """Keep the review queue: a human grade takes every verdict of its answer out, and a
@@ -538,6 +560,10 @@ class MemoryStore:
     async def list_chat_messages(self, session_id: uuid.UUID) -> list[ChatMessage]:
         """A session's messages in sequence order."""
         return list(self._messages.get(session_id, ()))
+
+
+def _blank_answer(row: AnswerRow) -> AnswerRow:
+    return AnswerRow(row.answer.model_copy(update={"text": ""}), row.question_text)
 
 
 def _in_org(org_id: str, query: ListQuery) -> bool:

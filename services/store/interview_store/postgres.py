@@ -346,6 +346,9 @@ async def _write(conn: Any, changes: Changes) -> None:
         await conn.executemany(
             sql.UPSERT_REPORT, [_report_args(r) for r in changes.reports.values()]
         )
+    if changes.erased:
+        for statement in sql.ERASE_CANDIDATES:
+            await conn.execute(statement, changes.erased)
 
 
 async def _advance(conn: Any, offsets: Offsets) -> None:

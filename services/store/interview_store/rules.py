@@ -137,6 +137,8 @@ class Changes:
     chat_messages: list[ChatMessage] = field(default_factory=list)
     replays: dict[uuid.UUID, ReplayRow] = field(default_factory=dict)
     """The latest state of every replay the batch reports on (upserted)."""
+    erased: list[uuid.UUID] = field(default_factory=list)
+    """Candidates erased by the batch (written last: it also blanks what the batch wrote)."""
     claimed: dict[Kind, set[uuid.UUID]] = field(default_factory=lambda: {k: set() for k in Kind})
     """The new row ids the batch takes, by kind: the rows it inserts."""
 
@@ -274,6 +276,7 @@ class _Planner:
         self.handlers: dict[str, Callable[[Any], str | None]] = {
             "candidate.registered": self.candidate_registered,
             "candidate.cv_analyzed": self.cv_analyzed,
+            "candidate.erased": self.candidate_erased,
             "question.created": self.question_created,
             "question.rubric_changed": self.rubric_changed,
             "interview.created": self.interview_created,
@@ -331,6 +334,11 @@ class _Planner:
         self.claim(Kind.CANDIDATE, event.candidate_id)
         self.emails[key] = event.candidate_id
         self.changes.candidates.append(trusted(Candidate, candidate_fields(event)))
+        return None
+
+    def candidate_erased(self, event: ev.CandidateErased) -> str | None:
+        # Applied whether or not the candidate is (still) here: erasing twice is erasing once.
+        self.changes.erased.append(event.candidate_id)
         return None
 
     def cv_analyzed(self, event: ev.CvAnalyzed) -> str | None:

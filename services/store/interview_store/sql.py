@@ -128,6 +128,19 @@ ON CONFLICT (topic, kafka_partition) DO UPDATE SET
 """
 CONSUMED_OFFSETS = "SELECT topic, kafka_partition, next_offset, announced FROM consumed_offsets"
 
+# Erasure: what a store rebuilt from the log would hold once the candidates' keys are gone (no
+# record, no CV analyses, their answers and their own chat messages blank), run last in the
+# batch so that it also covers rows the same batch wrote.
+ERASE_CANDIDATES = (
+    "DELETE FROM cv_analyses WHERE candidate_id = ANY($1::uuid[])",
+    "DELETE FROM candidates WHERE id = ANY($1::uuid[])",
+    """UPDATE answers SET text = '' WHERE interview_id IN
+        (SELECT id FROM interviews WHERE candidate_id = ANY($1::uuid[]))""",
+    """UPDATE chat_messages SET content = '' WHERE role = 'user' AND session_id IN
+        (SELECT s.id FROM chat_sessions s JOIN interviews i ON i.id = s.interview_id
+         WHERE i.candidate_id = ANY($1::uuid[]))""",
+)
+
 # --- reads --------------------------------------------------------------------------------------
 
 CANDIDATE_COLUMNS = "id, name, email, cv_path, created_at, updated_at, org_id"

@@ -86,6 +86,7 @@ async def client() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline]]:
         ),
         read=read,
         publisher=pipeline,
+        key_ring=pipeline.keys,
         blobs=MemoryBlobStore(),
     )
     pipeline.broker = app.state.broker

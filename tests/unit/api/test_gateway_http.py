@@ -31,6 +31,7 @@ from interview_shared.events import (
     Event,
     decode_event,
 )
+from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_shared.messaging import EventPublisher
 from interview_shared.read_client import ReadSide
 from interview_shared.read_models import (
@@ -67,6 +68,10 @@ class Pipeline:
     published: list[Published] = field(default_factory=list)
     broker: Any = None
     """The gateway's (in-memory) broker: the store's outcome events go back through it."""
+    keys: MemoryKeyRing = field(default_factory=MemoryKeyRing)
+    """The gateway's data keys (`create_app(key_ring=...)`): the consumer opens with them."""
+    raw: list[bytes] = field(default_factory=list)
+    """Every message as it went on the wire (sealed)."""
 
     async def publish(
         self,
@@ -77,7 +82,8 @@ class Pipeline:
         headers: dict[str, str] | None = None,
     ) -> None:
         """Decode like the store's consumer does, record, then apply (a slow store: don't)."""
-        event = decode_event(message)
+        self.raw.append(message)
+        event, _ = await Privacy(self.keys).open(decode_event(message))
         self.published.append(Published(topic, key, dict(headers or {}), event))
         if self.apply:
             results = await self.store.apply([event])
@@ -115,7 +121,9 @@ async def running_gateway(
     settings = settings or GatewaySettings(
         read_your_writes_timeout_s=0.1, jwt_secret=TEST_JWT_SECRET
     )
-    app = create_app(settings, read=read, publisher=pipeline, chat_sessions=chat_sessions)
+    app = create_app(
+        settings, read=read, publisher=pipeline, chat_sessions=chat_sessions, key_ring=pipeline.keys
+    )
     pipeline.broker = app.state.broker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
     async with (

@@ -30,7 +30,7 @@ async def spoken() -> AsyncIterator[tuple[httpx.AsyncClient, Pipeline, MemoryBlo
         audio_max_bytes=1000,
         jwt_secret=TEST_JWT_SECRET,
     )
-    app = create_app(settings, read=read, publisher=pipeline, blobs=blobs)
+    app = create_app(settings, read=read, publisher=pipeline, blobs=blobs, key_ring=pipeline.keys)
     pipeline.broker = app.state.broker
     transport = httpx.ASGITransport(app=app)
     async with (

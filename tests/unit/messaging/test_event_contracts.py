@@ -26,6 +26,7 @@ from interview_shared.events import (
     ChatSessionClosed,
     ChatSessionStarted,
     CriterionResult,
+    CandidateErased,
     CvAnalyzed,
     Event,
     EventEnvelope,
@@ -56,6 +57,7 @@ LINEAGE = Lineage(
 SAMPLES: list[EventEnvelope] = [
     CandidateRegistered(candidate_id=CANDIDATE, name="Ada", email="ada@example.com", cv_path="cv"),
     CvAnalyzed(candidate_id=CANDIDATE, skills={"python": 0.9}, summary="Strong."),
+    CandidateErased(candidate_id=CANDIDATE),
     QuestionCreated(
         question_id=QUESTION,
         text="Q?",
@@ -149,6 +151,7 @@ EXPECTED_KEY: dict[type[EventEnvelope], uuid.UUID | str] = {
     # Registrations of one address share a partition (the digest of its casefolded form).
     CandidateRegistered: hashlib.sha256(b"ada@example.com").hexdigest(),
     CvAnalyzed: CANDIDATE,
+    CandidateErased: CANDIDATE,
     QuestionCreated: QUESTION,
     QuestionRubricChanged: QUESTION,
     InterviewCreated: INTERVIEW,

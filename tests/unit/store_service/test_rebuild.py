@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from interview_shared.catchup import CatchUp, Replay
 from interview_shared.events import CandidateRegistered, EventEnvelope, encode_event
+from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_store.ingest import BatchIngestor
 from interview_store.memory import MemoryStore
 from interview_store.port import KeptOffset
@@ -87,7 +88,9 @@ class Processor:
 
 
 def ingestor(store: MemoryStore, announcer: Announcer, processor: Processor) -> BatchIngestor:
-    ingest = BatchIngestor(processor=processor, announcer=announcer)  # type: ignore[arg-type]
+    ingest = BatchIngestor(
+        processor=processor, announcer=announcer, privacy=Privacy(MemoryKeyRing())
+    )  # type: ignore[arg-type]
     ingest.attach(store)
     return ingest
 
