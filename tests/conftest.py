@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -52,6 +53,16 @@ def _container(image: str) -> bool:
     return use_container(image)
 
 
+_KAFKA_DATA_DIRS: list[Path] = []
+"""The log directory of the broker this session started (none for an external one)."""
+
+
+@pytest.fixture(scope="session")
+def kafka_data_dir(kafka_bootstrap: str) -> Path | None:
+    """Where the session's broker keeps its log segments, if this session started it."""
+    return _KAFKA_DATA_DIRS[-1] if _KAFKA_DATA_DIRS else None
+
+
 @asynccontextmanager
 async def _kafka_server() -> AsyncIterator[str]:
     """Yield a bootstrap address from the first source that works; stop what was started."""
@@ -65,6 +76,7 @@ async def _kafka_server() -> AsyncIterator[str]:
             await asyncio.to_thread(container.stop)
     else:
         async with LocalKafka() as kafka:
+            _KAFKA_DATA_DIRS.append(kafka.data_dir)
             yield kafka.bootstrap_servers
 
 

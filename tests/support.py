@@ -75,7 +75,12 @@ def bearer(
     return {"Authorization": f"Bearer {token(role, org=org, sub=sub, candidate_id=candidate_id)}"}
 
 
-AUTH_ENV = {"JWT_SECRET": TEST_JWT_SECRET, "SERVICE_API_KEY": TEST_SERVICE_KEY}
+TEST_PII_MASTER_KEY = "test-only-master-key-wrapping-data-keys"
+AUTH_ENV = {
+    "JWT_SECRET": TEST_JWT_SECRET,
+    "SERVICE_API_KEY": TEST_SERVICE_KEY,
+    "PII_MASTER_KEY": TEST_PII_MASTER_KEY,
+}
 """What a test system needs to take these credentials (the gateway is never open)."""
 
 
