@@ -89,8 +89,10 @@ class Processor:
 
 def ingestor(store: MemoryStore, announcer: Announcer, processor: Processor) -> BatchIngestor:
     ingest = BatchIngestor(
-        processor=processor, announcer=announcer, privacy=Privacy(MemoryKeyRing())
-    )  # type: ignore[arg-type]
+        processor=processor,  # type: ignore[arg-type]
+        announcer=announcer,  # type: ignore[arg-type]
+        privacy=Privacy(MemoryKeyRing()),
+    )
     ingest.attach(store)
     return ingest
 
