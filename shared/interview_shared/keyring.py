@@ -133,6 +133,21 @@ class Privacy:
 
         return _with_fields(event, open_one), lost
 
+    async def seal_file(self, subject: uuid.UUID, data: bytes) -> bytes:
+        """A file of the subject's, encrypted with their key (which must exist)."""
+        key = await self.ring.key(subject)
+        if key is None:
+            raise KeyDestroyedError(subject)
+        return pii.seal_bytes(data, key=key, subject=subject)
+
+    async def open_file(self, blob: bytes) -> bytes | None:
+        """A kept file in plain (one kept in plain before sealing passes as it is), or None
+        if its subject was erased."""
+        subject = pii.blob_subject(blob)
+        if subject is None:
+            return blob
+        return pii.unseal_bytes(blob, key=await self.ring.key(subject))
+
     async def open_all(self, events: Sequence[E]) -> list[tuple[E, bool]]:
         """`open` for each event, in order."""
         return [await self.open(event) for event in events]

@@ -67,6 +67,36 @@ def unseal(token: str, *, key: bytes | None, field: str) -> str | None:
     return plain.decode()
 
 
+BLOB_MAGIC = b"pii1"
+
+
+def seal_bytes(data: bytes, *, key: bytes, subject: uuid.UUID) -> bytes:
+    """A file of `subject`'s (a recording, a CV) encrypted with their key, self-describing."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, data, _aad(subject, "blob"))
+    return BLOB_MAGIC + subject.bytes + nonce + sealed
+
+
+def blob_subject(blob: bytes) -> uuid.UUID | None:
+    """The subject a sealed file belongs to (None: a file kept in plain, from before)."""
+    if not blob.startswith(BLOB_MAGIC) or len(blob) < len(BLOB_MAGIC) + 16 + _NONCE_BYTES:
+        return None
+    return uuid.UUID(bytes=blob[len(BLOB_MAGIC) : len(BLOB_MAGIC) + 16])
+
+
+def unseal_bytes(blob: bytes, *, key: bytes | None) -> bytes | None:
+    """The plain file, or None if its key is gone or it does not verify."""
+    subject = blob_subject(blob)
+    if subject is None or key is None:
+        return None
+    start = len(BLOB_MAGIC) + 16
+    nonce, sealed = blob[start : start + _NONCE_BYTES], blob[start + _NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, _aad(subject, "blob"))
+    except InvalidTag:
+        return None
+
+
 def map_strings(value: Any, change: Callable[[str], str]) -> Any:
     """`value` with `change` applied to every string inside it (dict keys are kept)."""
     if isinstance(value, str):

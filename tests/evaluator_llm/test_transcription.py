@@ -18,6 +18,7 @@ from interview_shared.events import (
     QuestionSnapshot,
     decode_event,
 )
+from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_shared.messaging import EventPublisher, PermanentError, RetryLater
 
 
@@ -36,8 +37,10 @@ async def no_wait(_: float) -> None:
 async def setup(
     client: openai.AsyncOpenAI, *, breaker: CircuitBreaker | None = None
 ) -> tuple[TranscriptionHandler, Recorder, AnswerAudioSubmitted]:
-    blobs, recorder = MemoryBlobStore(), Recorder()
-    uri = await blobs.put("answers/a.wav", b"RIFF....WAVE")
+    blobs, recorder, privacy = MemoryBlobStore(), Recorder(), Privacy(MemoryKeyRing())
+    candidate = uuid.uuid4()
+    await privacy.ring.create(candidate)
+    uri = await blobs.put("answers/a.wav", await privacy.seal_file(candidate, b"RIFF....WAVE"))
     transcriber = OpenAITranscriber(
         client,
         model="whisper-test",
@@ -45,7 +48,7 @@ async def setup(
         breaker=breaker or CircuitBreaker(counts_as_failure=is_service_failure),
     )
     handler = TranscriptionHandler(
-        transcriber=transcriber, blobs=blobs, publisher=EventPublisher(recorder)
+        transcriber=transcriber, blobs=blobs, publisher=EventPublisher(recorder), privacy=privacy
     )
     question = QuestionSnapshot(question_id=uuid.uuid4(), text="What is a mutex?")
     event = AnswerAudioSubmitted(
@@ -56,8 +59,9 @@ async def setup(
         content_type="audio/wav",
         filename="a.wav",
         question=question,
+        data_subject=candidate,
     )
-    return handler, recorder, event
+    return handler, recorder, await privacy.seal(event)
 
 
 async def test_a_recording_becomes_an_answer_after_a_retried_failure(
@@ -109,3 +113,16 @@ async def test_an_open_breaker_redelivers_instead_of_dead_lettering(
         await handler.handle(event)
 
     assert len(fake_openai.received) == 1
+
+
+async def test_a_recording_of_an_erased_candidate_is_not_transcribed(
+    fake_openai: FakeOpenAIServer, openai_client: openai.AsyncOpenAI
+) -> None:
+    handler, recorder, event = await setup(openai_client)
+    assert event.data_subject is not None
+    await handler._privacy.ring.destroy(event.data_subject)
+
+    await handler.handle(event)
+
+    assert recorder.events == []
+    assert fake_openai.received == []

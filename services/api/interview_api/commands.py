@@ -40,7 +40,7 @@ from interview_shared.events import (
     ReplayScope,
 )
 from interview_shared.http import ApiError
-from interview_shared.keyring import KeyRing
+from interview_shared.keyring import KeyRing, Privacy
 from interview_shared.messaging import EventPublisher
 from interview_shared.outcomes import OutcomeHub
 from interview_shared.projections import (
@@ -348,6 +348,11 @@ class Commands:
         written = await self._write(event, session_id)
         self._closed[session_id] = True
         return written
+
+    async def sealed_file(self, subject: uuid.UUID, data: bytes) -> bytes:
+        """A file of the candidate's (a recording, a CV) as the blob store keeps it: encrypted
+        with their data key, so an erasure shreds it too, backups included."""
+        return await Privacy(self._keys).seal_file(subject, data)
 
     async def erase_candidate(self, candidate_id: uuid.UUID, ctx: Context) -> Written:
         """Erase a candidate of the caller's organisation: destroy the data key, then publish

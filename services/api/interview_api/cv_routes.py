@@ -75,7 +75,8 @@ async def upload_cv(
         raise ApiError(422, "unreadable_cv", str(exc)) from exc
     skills = await asyncio.to_thread(extract_skills, text)
     blobs: BlobStore = request.app.state.blobs
-    uri = await blobs.put(blob_key(f"cvs/{candidate_id}", ctx.new_id("blob"), suffix), upload.data)
+    sealed = await commands.sealed_file(candidate_id, upload.data)
+    uri = await blobs.put(blob_key(f"cvs/{candidate_id}", ctx.new_id("blob"), suffix), sealed)
     name = PurePath(upload.filename).name
     body = CvAnalysisIn(
         skills={skill: found.as_json() for skill, found in list(skills.items())[:200]},

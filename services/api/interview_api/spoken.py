@@ -100,9 +100,8 @@ async def submit_spoken(
     question = await commands.answerable(interview, spoken.question_id)
     interview_id = interview.interview_id
     answer_id = ctx.new_id("resource")
-    uri = await blobs.put(
-        blob_key(f"answers/{interview_id}", answer_id, spoken.suffix), spoken.audio
-    )
+    audio = await commands.sealed_file(interview.candidate_id, spoken.audio)
+    uri = await blobs.put(blob_key(f"answers/{interview_id}", answer_id, spoken.suffix), audio)
     return await commands.submit_recording(
         AnswerAudioSubmitted(
             answer_id=answer_id,

@@ -16,6 +16,8 @@ from faststream.kafka.annotations import KafkaMessage
 from interview_shared import topics
 from interview_shared.blobs import BlobNotFoundError, BlobStore
 from interview_shared.events import AnswerAudioSubmitted, AnswerSubmitted, Event
+from interview_shared.keyring import Privacy
+from interview_shared.logging import get_logger
 from interview_shared.messaging import (
     CONSUMER_ACK_POLICY,
     EventProcessor,
@@ -35,6 +37,7 @@ from interview_evaluator.resilience import (
     call_with_retries,
 )
 
+log = get_logger(__name__)
 TRANSCRIBER_ROLE = "evaluator-transcriber"
 
 
@@ -112,20 +115,30 @@ class TranscriptionHandler:
     """Turns `answer.audio_submitted` into `answer.submitted`."""
 
     def __init__(
-        self, *, transcriber: OpenAITranscriber, blobs: BlobStore, publisher: EventPublisher
+        self,
+        *,
+        transcriber: OpenAITranscriber,
+        blobs: BlobStore,
+        publisher: EventPublisher,
+        privacy: Privacy,
     ) -> None:
+        self._privacy = privacy
         self._transcriber = transcriber
         self._blobs = blobs
         self._publisher = publisher
 
-    async def handle(self, event: Event) -> None:
+    async def handle(self, received: Event) -> None:
         """Transcribe one recording and publish the answer it is."""
-        if not isinstance(event, AnswerAudioSubmitted):
+        if not isinstance(received, AnswerAudioSubmitted):
             return
+        event, erased = await self._privacy.open(received)
         try:
-            audio = await self._blobs.get(event.audio_uri)
+            audio = await self._privacy.open_file(await self._blobs.get(event.audio_uri))
         except BlobNotFoundError as exc:
             raise PermanentError(f"recording not found: {event.audio_uri}") from exc
+        if erased or audio is None:  # the candidate was erased: nothing of theirs is heard
+            log.info("recording_of_erased_candidate_skipped", answer_id=str(event.answer_id))
+            return
         try:
             text = await self._transcriber.transcribe(
                 audio, filename=event.filename, content_type=event.content_type

@@ -12,6 +12,7 @@ from interview_api.main import create_app
 from interview_api.settings import GatewaySettings
 from interview_shared.blobs import MemoryBlobStore
 from interview_shared.events import AnswerAudioSubmitted
+from interview_shared.keyring import Privacy
 from interview_store.memory import MemoryStore
 from support import TEST_JWT_SECRET, StoreReadSide, bearer
 from test_gateway_http import API, Pipeline, error_of, in_progress, running_gateway
@@ -94,7 +95,9 @@ async def test_a_recording_is_kept_and_published_for_transcription(
     assert str(event.question_id) == question_id
     assert event.question.text == "What is a mutex?"
     assert event.content_type == "audio/wav"
-    assert await blobs.get(event.audio_uri) == WAV
+    kept = await blobs.get(event.audio_uri)
+    assert WAV not in kept  # sealed with the candidate's key: an erasure shreds it too
+    assert await Privacy(pipeline.keys).open_file(kept) == WAV
 
 
 @pytest.mark.parametrize(
