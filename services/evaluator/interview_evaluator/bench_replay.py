@@ -38,6 +38,7 @@ from interview_shared.messaging import EventPublisher
 from interview_evaluator.bench_service import load_samples, make_events
 from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.offline_scorer import OfflineScorer
+from interview_evaluator.priority import LiveFirst
 from interview_evaluator.replay import submitted_answers
 from interview_evaluator.replay_run import ReplayRequest, ReplayScope, read_context, run_replay
 
@@ -54,9 +55,11 @@ async def _produce(broker: KafkaBroker, events: Sequence[AnswerSubmitted], rate:
 class LiveLoop:
     """The evaluator's live path in this process: group consumer -> score -> publish -> commit."""
 
-    def __init__(self, bootstrap: str, publisher: EventPublisher) -> None:
+    def __init__(self, bootstrap: str, publisher: EventPublisher, priority: LiveFirst) -> None:
         self._bootstrap = bootstrap
-        self._evaluator = AnswerEvaluator(scorer=OfflineScorer(), publisher=publisher)
+        self._evaluator = AnswerEvaluator(
+            scorer=OfflineScorer(), publisher=publisher, priority=priority
+        )
         self.done = 0
         self.joined = asyncio.Event()
         """Set once the group has assigned partitions: a trickle produced earlier would time
@@ -116,7 +119,9 @@ async def _until(predicate: object, timeout_s: float = 600) -> None:
         await asyncio.sleep(0.01)
 
 
-async def _replay(bootstrap: str, publisher: EventPublisher, since: datetime, n: int) -> float:
+async def _replay(
+    bootstrap: str, publisher: EventPublisher, since: datetime, n: int, priority: LiveFirst
+) -> float:
     version = f"bench-{uuid.uuid4().hex[:6]}"
     context = await read_context(bootstrap, since=since, candidates=False)
     request = ReplayRequest(
@@ -129,6 +134,7 @@ async def _replay(bootstrap: str, publisher: EventPublisher, since: datetime, n:
         context=context,
         scorer=OfflineScorer(),
         publisher=publisher,
+        priority=priority,
     )
     assert done.evaluated >= n, done
     return done.evaluated / (time.perf_counter() - started)
@@ -150,27 +156,28 @@ async def bench(args: argparse.Namespace) -> None:
         broker = await stack.enter_async_context(KafkaBroker(bootstrap, enable_idempotence=True))
         await broker.start()
         publisher = EventPublisher(broker)
+        priority = LiveFirst()  # one evaluator process: its live path and replays share it
         samples, origin = load_samples(None, seed=7)
         since = datetime.now(UTC)
         await _produce(broker, make_events(samples, args.answers, tag="backlog", seed=1), 0)
 
-        live = LiveLoop(bootstrap, publisher)
+        live = LiveLoop(bootstrap, publisher, priority)
         started = time.perf_counter()
         async with running(live, f"bench-live-{uuid.uuid4().hex[:6]}"):
             await _until(lambda: live.done >= args.answers)
         drain = args.answers / (time.perf_counter() - started)
-        replay = await _replay(bootstrap, publisher, since, args.answers)
+        replay = await _replay(bootstrap, publisher, since, args.answers, priority)
 
         p99s = []
         for during in (False, True):
-            loop = LiveLoop(bootstrap, publisher)
+            loop = LiveLoop(bootstrap, publisher, priority)
             trickle = make_events(samples, args.live, tag=f"live-{during}", seed=2)
             group = f"bench-trickle-{uuid.uuid4().hex[:6]}"
             await _commit_at_end(bootstrap, group)
             async with running(loop, group):
                 await asyncio.wait_for(loop.joined.wait(), 60)
                 side = asyncio.create_task(
-                    _replay(bootstrap, publisher, since, args.answers)
+                    _replay(bootstrap, publisher, since, args.answers, priority)
                     if during
                     else asyncio.sleep(0)
                 )

@@ -21,6 +21,7 @@ from interview_shared.telemetry import span
 
 from interview_evaluator.ids import answer_evaluated_event_id, evaluation_id
 from interview_evaluator.observe import observe_evaluation, usage_attributes
+from interview_evaluator.priority import LiveFirst
 from interview_evaluator.review import reviewed
 from interview_evaluator.scoring import Scorer, ScoringRequest, ScoringResult
 
@@ -95,12 +96,14 @@ class AnswerEvaluator:
         scorer: Scorer,
         publisher: EventPublisher,
         privacy: Privacy | None = None,
+        priority: LiveFirst | None = None,
         remember: int = 10_000,
         concurrency: int | None = None,
     ) -> None:
         self._scorer = scorer
         # Without the service's key ring nothing sealed can be opened: such answers are skipped.
         self._privacy = privacy or Privacy(MemoryKeyRing())
+        self._priority = priority or LiveFirst()  # shared with the replays in the service
         # Bounds concurrent scorer calls (an LLM judge's parallel requests), whatever the size
         # of the polled batch. Held only while scoring, never while waiting to publish.
         self._slots = asyncio.Semaphore(concurrency) if concurrency else None
@@ -129,11 +132,12 @@ class AnswerEvaluator:
             log.info("answer_of_erased_candidate_skipped", answer_id=key[0])
             return None
         request = scoring_request(event)
-        if self._slots is None:
-            result = await self._score(request)
-        else:
-            async with self._slots:
+        async with self._priority.live():
+            if self._slots is None:
                 result = await self._score(request)
+            else:
+                async with self._slots:
+                    result = await self._score(request)
         if _stdlib_log.isEnabledFor(logging.DEBUG):  # one INFO line per batch instead
             log.debug(
                 "answer_evaluated", answer_id=key[0], outcome=result.outcome, score=result.score

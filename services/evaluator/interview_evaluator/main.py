@@ -21,6 +21,7 @@ from interview_evaluator.evaluation import AnswerEvaluator
 from interview_evaluator.examples import MemoryExampleBank
 from interview_evaluator.handlers import ANSWERS_ROLE, AnswerBatchHandler, register_handlers
 from interview_evaluator.judge_settings import build_judge
+from interview_evaluator.priority import LiveFirst
 from interview_evaluator.producer import KafkaSender
 from interview_evaluator.replay_service import ReplayRunner, register_replay_handler
 from interview_evaluator.reports import KafkaLogTail, LogTail, ReportFollower, follow
@@ -96,11 +97,14 @@ def create_app(
             yield
 
     # Requests come through their own group; the run reads the log with assigned partitions.
+    # Replays judge only while no live answer is being judged (`priority`).
+    live_first = LiveFirst()
     replays = ReplayRunner(
         bootstrap=settings.kafka_bootstrap_servers,
         scorer=active,
         publisher=publisher,
         privacy=privacy,
+        priority=live_first,
     )
     register_replay_handler(broker, replays, group=settings.consumer_group("replays"))
     register_handlers(
@@ -110,6 +114,7 @@ def create_app(
                 scorer=active,
                 publisher=publisher,
                 privacy=privacy,
+                priority=live_first,
                 concurrency=settings.evaluator_concurrency,
             ),
             # Retries of the scorer live in the judge (one layer); here a failure dead-letters.
@@ -131,6 +136,7 @@ def create_app(
                 transcriber=transcriber,
                 blobs=FilesystemBlobStore(settings.blob_dir),
                 publisher=publisher,
+                privacy=privacy,
             ),
             # Retries of the endpoint live in the transcriber; here a failure dead-letters.
             processor=EventProcessor(

@@ -33,6 +33,7 @@ from interview_shared.keyring import Privacy
 from interview_shared.messaging import EventPublisher
 
 from interview_evaluator.evaluation import evaluated_event, scoring_request
+from interview_evaluator.priority import LiveFirst
 from interview_evaluator.replay import log_events, with_rubric
 from interview_evaluator.scoring import Scorer
 
@@ -185,13 +186,15 @@ async def run_replay(
     on_progress: Callable[[ReplayProgress], object] = lambda _: None,
     on_verdict: Callable[[AnswerEvaluated], object] = lambda _: None,
     progress: ReplayProgress | None = None,
+    priority: LiveFirst | None = None,
 ) -> ReplayProgress:
     """Judge every answer in scope not yet judged with its rubric, until done or capped.
 
-    `progress` (else a new one) is updated in place as the replay goes.
+    `progress` (else a new one) is updated in place as the replay goes. With `priority` (the
+    evaluator's), each answer waits until no live answer is being judged.
     """
     progress = progress or ReplayProgress(replay_id=request.replay_id)
-    step = _Step(request, context, scorer, publisher, on_verdict)
+    step = _Step(request, context, scorer, publisher, on_verdict, priority or LiveFirst())
     async with aclosing(answers):  # a capped replay stops reading: close the consumer now
         async for answer in answers:
             progress.scanned += 1
@@ -211,6 +214,7 @@ class _Step:
     scorer: Scorer
     publisher: EventPublisher | None
     on_verdict: Callable[[AnswerEvaluated], object]
+    priority: LiveFirst
 
     async def take(self, answer: AnswerSubmitted, progress: ReplayProgress) -> bool:
         """Judge, skip or count one answer; False once the budget is spent (status capped)."""
@@ -228,6 +232,7 @@ class _Step:
             progress.evaluated += 1
             progress.cost_usd += context.mean_cost(self.scorer.name)
         else:
+            await self.priority.turn()  # live answers first: see `priority`
             verdict = await _judge(with_rubric(answer, rubric), self.scorer, request.replay_id)
             await self.publisher.publish(verdict)
             self.on_verdict(verdict)

@@ -37,6 +37,7 @@ from interview_shared.logging import get_logger
 from interview_shared.messaging import CONSUMER_ACK_POLICY, EventPublisher
 from pydantic import ValidationError
 
+from interview_evaluator.priority import LiveFirst
 from interview_evaluator.replay import replay_reported, submitted_answers
 from interview_evaluator.replay_reports import recomputed_reports
 from interview_evaluator.replay_run import (
@@ -98,8 +99,10 @@ class ReplayRunner:
         scorer: Scorer,
         publisher: EventPublisher,
         privacy: Privacy | None = None,
+        priority: LiveFirst | None = None,
         report_every_s: float = 1.0,
     ) -> None:
+        self._priority = priority or LiveFirst()
         self._privacy = privacy or Privacy(MemoryKeyRing())  # then sealed answers are skipped
         self._bootstrap = bootstrap
         self._scorer = scorer
@@ -179,6 +182,7 @@ class ReplayRunner:
             publisher=None if request.dry_run else self._publisher,
             progress=progress,  # the one the ticker reports
             on_verdict=lambda v: touched.add(v.interview_id),
+            priority=self._priority,
         )
         if touched:
             versions = {q: rubric.version for q, rubric in context.rubrics.items()}
