@@ -185,6 +185,12 @@ async def bench(args: argparse.Namespace) -> None:
                 await _until(lambda lp=loop: len(lp.latencies) >= args.live)
                 await side
             p99s.append(_p99(list(loop.latencies.values())))
+            cuts = statistics.quantiles(loop.latencies.values(), n=100)
+            print(
+                f"live latency {'during a replay' if during else 'idle'}: p50 {cuts[49] * 1000:.1f}"
+                f" p90 {cuts[89] * 1000:.1f} p99 {cuts[98] * 1000:.1f} ms"
+                f" (n={len(loop.latencies)})"
+            )
 
     print(f"answers: {args.answers} backlog ({origin}); live trickle {args.live} at {args.rate}/s")
     print(f"live drain   {drain:8.0f} answers/s")

@@ -8,6 +8,7 @@ appends it to the answer's history, nothing is overwritten. `replay_run` decides
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -17,6 +18,9 @@ from interview_shared import topics
 from interview_shared.domain import Rubric
 from interview_shared.events import AnswerSubmitted, Event, ReplayProgressed, decode_event
 from pydantic import ValidationError
+
+YIELD_EVERY = 16
+"""Records decoded between two turns of the event loop while reading the log."""
 
 
 async def submitted_answers(
@@ -41,12 +45,19 @@ async def log_events(
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await _seek_to_start(consumer, partitions, since)
+        decoded = 0
         while await _behind(consumer, ends):
             for records in (await consumer.getmany(timeout_ms=1000, max_records=500)).values():
                 for record in records:
                     if record.offset >= ends[TopicPartition(record.topic, record.partition)]:
                         continue
                     event = _decode(record.value)
+                    decoded += 1
+                    if decoded % YIELD_EVERY == 0:
+                        # A fetched batch is decoded without any await: hand the event loop to
+                        # the live consumer now and then, or a replay's reading of the log
+                        # (hundreds of records a batch) holds live answers up for tens of ms.
+                        await asyncio.sleep(0)
                     if event is not None:
                         yield event
     finally:
