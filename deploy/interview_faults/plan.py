@@ -1,0 +1,70 @@
+"""Which scenario runs on which store, and the loop that runs them one after another."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interview_faults import scenarios
+from interview_faults.result import Result
+from interview_faults.system import Backend, Infra, infra, system
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One scenario: its run, the stores it applies to, and settings it needs."""
+
+    run: Callable[[scenarios.System], Awaitable[Result]]
+    stores: tuple[Backend, ...] = ("memory", "postgres")
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+PLAN: dict[str, Entry] = {
+    "R1": Entry(scenarios.r1_sigkill),
+    "R2": Entry(scenarios.r2_kafka_kill),
+    "R3": Entry(scenarios.r3_postgres_crash, stores=("postgres",)),
+    "R5": Entry(scenarios.r5_sigterm),
+}
+
+
+async def run_one(
+    base: Infra, name: str, store: Backend, *, log_dir: Path | None = None
+) -> Result:
+    """One scenario on one store, on a fresh set of services."""
+    entry = PLAN[name]
+    began = time.monotonic()
+    logs = log_dir / f"{name}-{store}" if log_dir is not None else None
+    try:
+        async with system(base, store, extra_env=entry.env, log_dir=logs) as running:
+            result = await entry.run(running)
+    except Exception as exc:
+        result = Result(name, store)
+        result.require(f"ran ({type(exc).__name__}: {exc})", False)
+        traceback.print_exc()
+    result.notes.append(f"run {time.monotonic() - began:.0f} s")
+    return result
+
+
+async def run_plan(
+    *,
+    scenarios: list[str],
+    stores: list[str],
+    chaos_minutes: float,
+    log_dir: Path,
+    say: Callable[[str], None],
+) -> list[Result]:
+    """Every chosen scenario on every chosen store it applies to, serially."""
+    results: list[Result] = []
+    async with infra(log_dir) as base:
+        for name in scenarios:
+            for store in PLAN[name].stores:
+                if store not in stores:
+                    continue
+                say(f"{name} on {store}...")
+                result = await run_one(base, name, store, log_dir=log_dir)
+                say(f"{name} on {store}: {'pass' if result.passed else result.failures()}")
+                results.append(result)
+    return results

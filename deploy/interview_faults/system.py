@@ -1,0 +1,153 @@
+"""The system under test: a private Kafka broker and PostgreSQL server (the suite kills both),
+and the four services as processes on them, one fresh set per scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from interview_localinfra import (
+    LocalKafka,
+    LocalPostgres,
+    create_database,
+    drop_database,
+    ensure_topics,
+)
+from interview_localinfra._process import terminate, wait_for_exit
+from interview_localinfra.system import SERVICES, ServiceGroup, local_service_env
+
+Backend = Literal["memory", "postgres"]
+SERVICE_NAMES = tuple(s.name for s in SERVICES)
+
+# Settings that make a fault cycle short without changing what is proved: the store gives up
+# retrying a batch against a dead database sooner (it is redelivered, not lost).
+_FAST_ENV = {"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_S": "15"}
+
+
+@dataclass
+class Infra:
+    """Kafka and PostgreSQL owned by the suite: started once, shared by the scenarios."""
+
+    kafka: LocalKafka
+    postgres: LocalPostgres
+
+    @property
+    def bootstrap(self) -> str:
+        """Kafka's bootstrap address."""
+        return self.kafka.bootstrap_servers
+
+    async def kill_kafka(self) -> None:
+        """SIGKILL the broker (no controlled shutdown)."""
+        proc = self.kafka._proc
+        if proc is not None:
+            proc.kill()
+            await wait_for_exit(proc, 10)
+        self.kafka._proc = None
+
+    async def start_kafka(self) -> float:
+        """Start the broker again on its ports and data; seconds it took."""
+        began = time.monotonic()
+        await self.kafka.start()
+        return time.monotonic() - began
+
+
+@asynccontextmanager
+async def infra(workdir: Path | None = None) -> AsyncIterator[Infra]:
+    """Start a broker with every catalogue topic and a PostgreSQL server; stop both after."""
+    kafka = LocalKafka(workdir=workdir / "kafka" if workdir else None)
+    postgres = LocalPostgres(database="faults", fsync=False)
+    async with kafka, postgres:
+        await ensure_topics(kafka.bootstrap_servers)
+        yield Infra(kafka, postgres)
+
+
+@dataclass
+class System:
+    """The four services of one scenario, with the numbers of their restarts."""
+
+    infra: Infra
+    group: ServiceGroup
+    backend: Backend
+    exit_seconds: dict[str, list[float]] = field(default_factory=dict)
+    exit_codes: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def gateway_port(self) -> str:
+        """The gateway's HTTP port."""
+        return self.group.env["PORT"]
+
+    async def kill(self, name: str) -> None:
+        """SIGKILL one service and wait for it to be gone."""
+        proc = self.group.procs[name]
+        proc.kill()
+        await wait_for_exit(proc, 10)
+
+    async def sigterm(self, name: str, *, grace_s: float = 20.0) -> float:
+        """SIGTERM one service; seconds until it exited (SIGKILL after `grace_s`)."""
+        proc = self.group.procs[name]
+        began = time.monotonic()
+        await terminate(proc, signal.SIGTERM, grace_s)
+        took = time.monotonic() - began
+        self.exit_seconds.setdefault(name, []).append(took)
+        self.exit_codes.setdefault(name, []).append(proc.returncode or 0)
+        return took
+
+    async def respawn(self, name: str) -> None:
+        """Start a service that has exited and wait until it is ready."""
+        await self.group.respawn(name)
+
+    async def ready(self, name: str) -> bool:
+        """Whether the service's readiness probe answers 200."""
+        service = next(s for s in SERVICES if s.name == name)
+        url = f"http://127.0.0.1:{service.port(self.group.env)}/health/ready"
+        try:
+            async with httpx.AsyncClient(timeout=2) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def wait_ready(self, name: str, *, timeout_s: float) -> float | None:
+        """Seconds until `name` is ready, or None past `timeout_s`."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            if await self.ready(name):
+                return time.monotonic() - began
+            await asyncio.sleep(0.2)
+        return None
+
+
+@asynccontextmanager
+async def system(
+    base: Infra,
+    backend: Backend,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    log_dir: Path | None = None,
+) -> AsyncIterator[System]:
+    """The services on `base`, in consumer groups (and a database) of their own."""
+    prefix = f"faults-{uuid.uuid4().hex[:8]}"
+    env = local_service_env(
+        {"KAFKA_BOOTSTRAP_SERVERS": base.bootstrap, "CONSUMER_GROUP_PREFIX": prefix, **_FAST_ENV},
+        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JUDGE_", "KAFKA_"),
+    )
+    env |= dict(extra_env or {})
+    database = None
+    if backend == "postgres":
+        database = prefix.replace("-", "_")
+        env["DATABASE_URL"] = await create_database(base.postgres.dsn, database)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        async with ServiceGroup(env, log_dir=log_dir) as group:
+            yield System(base, group, backend)
+    finally:
+        if database is not None and base.postgres.pid is not None:
+            await drop_database(base.postgres.dsn, database)
