@@ -6,7 +6,7 @@ UV ?= uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test test-unit lint typecheck format migrate bench bench-store bench-judge \
-        bench-evaluator bench-chat bench-replay bench-rebuild score rescore ops kafka compose-up compose-down clean
+        bench-evaluator bench-chat bench-replay bench-rebuild faults score rescore ops kafka compose-up compose-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ lint: setup ## ruff check and format check
 	@$(UV) run --frozen ruff format --check .
 
 # Test folders are checked one at a time: each has its own conftest module.
-TEST_DIRS := tests/unit tests/integration tests/e2e tests/compose tests/evaluator_llm tests/store tests/plugins
+TEST_DIRS := tests/unit tests/integration tests/e2e tests/faults tests/compose tests/evaluator_llm tests/store tests/plugins
 typecheck: setup ## mypy --strict
 	@$(UV) run --frozen mypy shared deploy bench services
 	@for d in $(TEST_DIRS) "tests/conftest.py tests/support.py tests/settings_env.py tests/kustomize_render.py tests/fake_openai.py tests/chat_support.py"; do \
@@ -69,6 +69,10 @@ bench-chat: setup ## Interviewer time to first token: gateway + Kafka vs the mod
 bench-replay: setup ## Replay rate vs the live drain, and live p99 during a replay (docs/replay.md)
 	@deploy/scripts/bootstrap.sh --test
 	@$(UV) run --frozen python -m interview_evaluator.bench_replay
+
+faults: setup ## Fault suite R1-R5 on both stores; table to docs/reliability.md (ARGS="--chaos-minutes 5")
+	@deploy/scripts/bootstrap.sh --test
+	@$(UV) run --frozen python -m interview_faults $(ARGS)
 
 score: setup ## Score a JSONL file offline: make score IN=answers.jsonl OUT=scores.jsonl
 	@test -n "$(IN)" && test -n "$(OUT)" || { echo "usage: make score IN=answers.jsonl OUT=scores.jsonl" >&2; exit 2; }

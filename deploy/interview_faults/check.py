@@ -107,20 +107,21 @@ async def log_tally(bootstrap: str, ledger: Ledger, tally: Tally) -> None:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
-        remaining = {p for p in partitions if ends[p] > 0}
-        while remaining:
-            for partition, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for record in records:
-                    _count_verdict(record.value, record.timestamp, ledger, tally)
-                if await consumer.position(partition) >= ends[partition]:
-                    remaining.discard(partition)
+        async with asyncio.timeout(120):
+            while [p for p in partitions if await consumer.position(p) < ends[p]]:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        _count_verdict(record.value, record.timestamp, ledger, tally)
     finally:
         await consumer.stop()
 
 
 def _count_verdict(value: bytes | None, timestamp_ms: int, ledger: Ledger, tally: Tally) -> None:
-    event = json.loads(value or b"{}")
-    if event.get("type") != "answer.evaluated":
+    try:
+        event = json.loads(value or b"{}")
+    except ValueError:
+        return
+    if not isinstance(event, dict) or event.get("type") != "answer.evaluated":
         return
     answer_id = uuid.UUID(event["answer_id"])
     if answer_id not in ledger.acknowledged:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from interview_faults import scenarios
+from interview_faults import poison, scenarios
 from interview_faults.result import Result
 from interview_faults.system import Backend, Infra, infra, system
 
@@ -26,6 +26,7 @@ PLAN: dict[str, Entry] = {
     "R1": Entry(scenarios.r1_sigkill),
     "R2": Entry(scenarios.r2_kafka_kill),
     "R3": Entry(scenarios.r3_postgres_crash, stores=("postgres",)),
+    "R4": Entry(poison.r4_poison),
     "R5": Entry(scenarios.r5_sigterm),
 }
 

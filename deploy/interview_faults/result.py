@@ -41,6 +41,9 @@ class Result:
         )
         result.require("0 acknowledged lost", tally.lost(ledger) == 0)
         result.require("each scored once", result.duplicates == 0)
+        if ledger.server_errors:
+            by_status = sorted((k, n) for k, n in ledger.statuses.items() if k >= 500)
+            result.notes.append("5xx: " + ", ".join(f"{n}x {k}" for k, n in by_status))
         if ledger.transport_errors:
             refused = sum(ledger.transport_errors.values())
             result.notes.append(f"{refused} posts unanswered (gateway down)")

@@ -82,6 +82,11 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
+RETRY_AFTER_S = 2
+"""Seconds a 503 asks the client to wait: outages the services ride out (a broker or store
+restart) last seconds, and a client that retries sooner only adds load."""
+
+
 def error_response(
     status: int,
     code: str,
@@ -90,8 +95,10 @@ def error_response(
     *,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """Render the error envelope."""
+    """Render the error envelope; every 503 says when to retry (`Retry-After`)."""
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details))
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_S), **(headers or {})}
     return JSONResponse(status_code=status, content=body.model_dump(mode="json"), headers=headers)
 
 

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from cachetools import LRUCache
 from interview_shared.domain import InterviewStatus, can_transition
 from interview_shared.events import (
@@ -109,12 +110,14 @@ class Commands:
         publisher: EventPublisher,
         keys: KeyRing,
         wait_s: float,
+        publish_timeout_s: float = 5.0,
     ) -> None:
         self._projection = projection
         self._keys = keys
         self._outcomes = outcomes
         self._publisher = publisher
         self._wait_s = wait_s
+        self._publish_timeout_s = publish_timeout_s
         self._closed: LRUCache[uuid.UUID, bool] = LRUCache(10_000)
         self._background: set[asyncio.Task[None]] = set()
 
@@ -335,7 +338,7 @@ class Commands:
             data_subject=await self._chat_subject(session_id),
             correlation_id=ctx.correlation_id,
         )
-        await self._publisher.publish(event)
+        await self._publish(event)
         return event
 
     async def close_chat(self, session_id: uuid.UUID, ctx: Context) -> Written:
@@ -391,7 +394,7 @@ class Commands:
     ) -> Written:
         # Expect the outcome before publishing: it can arrive before publish() returns.
         async with self._outcomes.expecting(event.event_id) as future:
-            await self._publisher.publish(event)
+            await self._publish(event)
             try:
                 async with asyncio.timeout(self._wait_s):  # no extra task, unlike wait_for
                     outcome = await future
@@ -409,6 +412,21 @@ class Commands:
             return None
         interview = await self._projection.interview(scope[1])
         return None if interview is None else interview.candidate_id
+
+    async def _publish(self, event: EventEnvelope) -> None:
+        """Publish and wait for the broker's acknowledgement, or answer 503 (Retry-After).
+
+        Without a bound a dead broker holds the request for the producer's whole request
+        timeout (40 s) and then fails as a 500. A send that times out here may still be
+        delivered later: the client was told to retry, never promised it was kept.
+        """
+        try:
+            async with asyncio.timeout(self._publish_timeout_s):
+                await self._publisher.publish(event)
+        except (TimeoutError, KafkaError) as exc:
+            raise ApiError(
+                503, "broker_unavailable", "The event log is unavailable; retry later."
+            ) from exc
 
     async def _interview(self, interview_id: uuid.UUID, *, fresh: bool) -> InterviewState:
         interview = await self._projection.interview(interview_id, fresh=fresh)

@@ -107,6 +107,7 @@ def create_app(
                 publisher=EventPublisher(publisher or broker, privacy=privacy),
                 keys=privacy.ring,
                 wait_s=settings.read_your_writes_timeout_s,
+                publish_timeout_s=settings.publish_timeout_s,
             )
             app.state.reviews = Reviews(commands=app.state.commands, read=read_side)
             sweeper = asyncio.create_task(_expire_held_frames(gate))

@@ -34,6 +34,12 @@ class GatewaySettings(ServiceSettings):
         le=30,
         description="How long a write waits for the store to apply it before answering 202",
     )
+    publish_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description="How long a write waits for Kafka to take its event before answering 503",
+    )
     chat_reply_timeout_s: float = Field(
         default=60.0, gt=0, description="How long a streamed chat reply may take"
     )
