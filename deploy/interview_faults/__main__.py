@@ -1,7 +1,7 @@
 """`make faults`: every bounded scenario on both stores, the table printed and written.
 
-    python -m interview_faults [--scenario R1 ...] [--store memory|postgres ...]
-        [--chaos-minutes 5] [--out docs/reliability.md] [--logs DIR]
+python -m interview_faults [--scenario R1 ...] [--store memory|postgres ...]
+    [--chaos-minutes 5] [--out docs/reliability.md] [--logs DIR]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 async def _main(args: argparse.Namespace, command: str) -> int:
     logs = args.logs or Path(tempfile.mkdtemp(prefix="faults-"))
     results = await run_plan(
-        scenarios=args.scenario or sorted(PLAN),
+        names=args.scenario or sorted(PLAN),
         stores=args.store or ["memory", "postgres"],
         chaos_minutes=args.chaos_minutes,
         log_dir=logs,

@@ -97,6 +97,13 @@ async def drain(
         await asyncio.sleep(interval_s)
 
 
+async def seek_to_start(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+    """Position `partitions` at their first offsets, now (aiokafka's seek_to_beginning is
+    resolved lazily: `position()` right after it can report the end)."""
+    for partition, offset in (await consumer.beginning_offsets(partitions)).items():
+        consumer.seek(partition, offset)
+
+
 async def log_tally(bootstrap: str, ledger: Ledger, tally: Tally) -> None:
     """Fill `tally` with the verdicts on the evaluations topic about the ledger's answers."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -106,7 +113,7 @@ async def log_tally(bootstrap: str, ledger: Ledger, tally: Tally) -> None:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        await seek_to_start(consumer, partitions)
         async with asyncio.timeout(120):
             while [p for p in partitions if await consumer.position(p) < ends[p]]:
                 for records in (await consumer.getmany(timeout_ms=500)).values():

@@ -50,7 +50,11 @@ async def interviews_in_progress(api: httpx.AsyncClient, count: int) -> list[tup
         interview = await _created(
             api,
             "/interviews",
-            {"candidate_id": candidate["id"], "title": f"Faults {i}", "question_ids": [question["id"]]},
+            {
+                "candidate_id": candidate["id"],
+                "title": f"Faults {i}",
+                "question_ids": [question["id"]],
+            },
         )
         for status in ("READY", "IN_PROGRESS"):
             moved = await api.patch(f"/interviews/{interview['id']}", json={"status": status})

@@ -8,16 +8,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from interview_faults import poison, scenarios
+from interview_faults import chaos, poison, scenarios
 from interview_faults.result import Result
-from interview_faults.system import Backend, Infra, infra, system
+from interview_faults.system import Backend, Infra, System, infra, system
 
 
 @dataclass(frozen=True)
 class Entry:
     """One scenario: its run, the stores it applies to, and settings it needs."""
 
-    run: Callable[[scenarios.System], Awaitable[Result]]
+    run: Callable[[System], Awaitable[Result]]
     stores: tuple[Backend, ...] = ("memory", "postgres")
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -31,9 +31,7 @@ PLAN: dict[str, Entry] = {
 }
 
 
-async def run_one(
-    base: Infra, name: str, store: Backend, *, log_dir: Path | None = None
-) -> Result:
+async def run_one(base: Infra, name: str, store: Backend, *, log_dir: Path | None = None) -> Result:
     """One scenario on one store, on a fresh set of services."""
     entry = PLAN[name]
     began = time.monotonic()
@@ -51,7 +49,7 @@ async def run_one(
 
 async def run_plan(
     *,
-    scenarios: list[str],
+    names: list[str],
     stores: list[str],
     chaos_minutes: float,
     log_dir: Path,
@@ -60,7 +58,7 @@ async def run_plan(
     """Every chosen scenario on every chosen store it applies to, serially."""
     results: list[Result] = []
     async with infra(log_dir) as base:
-        for name in scenarios:
+        for name in names:
             for store in PLAN[name].stores:
                 if store not in stores:
                     continue
@@ -68,4 +66,15 @@ async def run_plan(
                 result = await run_one(base, name, store, log_dir=log_dir)
                 say(f"{name} on {store}: {'pass' if result.passed else result.failures()}")
                 results.append(result)
+        if chaos_minutes > 0:
+            for chosen in stores:
+                say(f"chaos run ({chaos_minutes:g} min) on {chosen}...")
+                results.append(await run_chaos(base, chosen, chaos_minutes, log_dir=log_dir))
     return results
+
+
+async def run_chaos(base: Infra, store: str, minutes: float, *, log_dir: Path) -> Result:
+    """The chaos run on one store."""
+    backend: Backend = "postgres" if store == "postgres" else "memory"
+    async with system(base, backend, log_dir=log_dir / f"chaos-{store}") as running:
+        return await chaos.chaos(running, minutes=minutes)

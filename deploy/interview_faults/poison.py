@@ -9,7 +9,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from interview_shared import topics
 
-from interview_faults.check import drain, latency_p99, log_tally
+from interview_faults.check import drain, latency_p99, log_tally, seek_to_start
 from interview_faults.client import gateway_client
 from interview_faults.load import AnswerStream, interviews_in_progress
 from interview_faults.result import Result
@@ -28,7 +28,9 @@ def poison_values(marker: str, count: int) -> list[bytes]:
         lambda i: json.dumps(
             {"type": "answer.submitted", "version": 1, "event_id": str(uuid.uuid4()), "n": i}
         ).encode(),
-        lambda i: json.dumps({"type": "answer.submitted", "version": 99, "marker": marker}).encode(),
+        lambda i: json.dumps(
+            {"type": "answer.submitted", "version": 99, "marker": marker}
+        ).encode(),
     ]
     return [kinds[i % len(kinds)](i) for i in range(count)]
 
@@ -55,7 +57,7 @@ async def dead_letters(bootstrap: str, marker: str) -> list[dict[str, object]]:
         partition = TopicPartition(topics.DEAD_LETTER.name, 0)
         consumer.assign([partition])
         end = (await consumer.end_offsets([partition]))[partition]
-        await consumer.seek_to_beginning(partition)
+        await seek_to_start(consumer, [partition])
         async with asyncio.timeout(60):
             while await consumer.position(partition) < end:
                 for records in (await consumer.getmany(timeout_ms=500)).values():

@@ -69,8 +69,9 @@ def _seconds(value: float | None) -> str:
 
 def table(results: list[Result]) -> str:
     """A Markdown table: scenario, acknowledged, scored, duplicates, 5xx, drain time, verdict."""
+    columns = "scenario | store | acknowledged | scored | duplicates | 5xx | drain time | result"
     lines = [
-        "| scenario | store | acknowledged | scored | duplicates | 5xx | drain time | result | notes |",
+        f"| {columns} | notes |",
         "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:

@@ -144,7 +144,7 @@ async def system(
         database = prefix.replace("-", "_")
         env["DATABASE_URL"] = await create_database(base.postgres.dsn, database)
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
     try:
         async with ServiceGroup(env, log_dir=log_dir) as group:
             yield System(base, group, backend)
