@@ -62,3 +62,10 @@ EVALUATION_COST = Counter(
     "Money spent on evaluations at the configured prices, in US dollars",
     ["scorer"],
 )
+JUDGE_CALL_ATTEMPTS = Histogram(
+    "interview_judge_call_attempts",
+    "HTTP requests one model call made before it succeeded or gave up (JUDGE_MAX_ATTEMPTS caps "
+    "it; a call failing fast on an open circuit counts as one)",
+    ["model"],
+    buckets=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20),
+)

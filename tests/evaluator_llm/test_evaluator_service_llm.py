@@ -1,8 +1,9 @@
 """The evaluator service with the LLM judge, on real Kafka, against the local fake OpenAI server.
 
 The real `openai` client does real HTTP to a server the test starts: a 429 followed by success
-produces a verdict, and a server that keeps failing ends in the dead-letter topic with the
-original event and the error.
+produces a verdict, a model outage longer than one delivery's attempts is waited out (the answer
+is redelivered, not dead-lettered), and a request the model rejects ends in the dead-letter topic
+with the original event and the error.
 """
 
 from __future__ import annotations
@@ -119,16 +120,44 @@ async def test_rate_limited_then_scored_with_lineage(
     assert all(ANSWER not in m["content"] for m in system), "the answer is data, never system"
 
 
-async def test_server_errors_until_dead_letter(
+async def test_a_model_outage_redelivers_the_answer_instead_of_dead_lettering_it(
     evaluator: FastAPI, fake_openai: FakeOpenAIServer, kafka_bootstrap: str
 ) -> None:
-    event = submitted()  # nothing enqueued: the fake answers 500 to every request
+    # Five 503s outlast one delivery's JUDGE_MAX_ATTEMPTS=3: the answer must come back and be
+    # scored once the model answers, never end in the dead-letter topic (issue 9, R7).
+    fake_openai.enqueue(*(error(503) for _ in range(5)))
+    fake_openai.enqueue(
+        completion(verdict([criterion("correctness", 70), criterion("completeness", 50)]))
+    )
+    event = submitted()
+    async with (
+        tail(kafka_bootstrap, topics.DEAD_LETTER) as dead_letters,
+        tail(kafka_bootstrap, topics.EVALUATIONS) as evaluations,
+    ):
+        await publish(evaluator, event)
+        [verdict_event] = await matching(
+            evaluations, lambda v: v.get("answer_id") == str(event.answer_id), timeout_s=60
+        )
+        letters = await dead_letters.getmany(timeout_ms=1000)
+    assert verdict_event["outcome"] == "SCORED"
+    assert verdict_event["lineage"]["scorer"] == "llm-judge"
+    assert not [
+        r for rs in letters.values() for r in rs if str(event.interview_id).encode() == r.key
+    ]
+    assert len(fake_openai.received) == 6  # 3 attempts, redelivered, 2 more failures, success
+
+
+async def test_a_non_retryable_model_error_is_dead_lettered(
+    evaluator: FastAPI, fake_openai: FakeOpenAIServer, kafka_bootstrap: str
+) -> None:
+    fake_openai.enqueue(error(400))  # the request itself is wrong: waiting cannot help
+    event = submitted()
     async with tail(kafka_bootstrap, topics.DEAD_LETTER) as dead_letters:
         await publish(evaluator, event)
         [letter] = await matching(
             dead_letters, lambda v: v.get("key") == str(event.interview_id), timeout_s=60
         )
     assert letter["consumer_group"].endswith("-evaluator")
-    assert letter["error_type"] == "RetriesExhausted"
+    assert letter["error_type"] == "BadRequestError"
     assert json.loads(base64.b64decode(letter["value_base64"]))["answer_id"] == str(event.answer_id)
-    assert len(fake_openai.received) == 3  # JUDGE_MAX_ATTEMPTS, then no more
+    assert len(fake_openai.received) == 1

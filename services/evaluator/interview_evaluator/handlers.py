@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 import structlog
@@ -21,7 +22,7 @@ from opentelemetry.context import Context
 from pydantic import ValidationError
 
 from interview_evaluator.evaluation import AnswerEvaluator
-from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
+from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError, RetriesExhausted
 
 ANSWERS_ROLE = "evaluator"
 log = get_logger(__name__)
@@ -48,6 +49,15 @@ class AnswerBatchHandler:
     requests as the producer can make and verdicts for one interview keep their order; their
     acknowledgements are awaited together. How many answers are scored at once is the
     evaluator's business (`AnswerEvaluator(concurrency=...)`), not the batch size's.
+
+    A model outage never dead-letters an answer (the fault suite's R7): when the scorer's
+    retries run out on failures of the service (429, 5xx, timeouts, refused connections: what
+    the breaker counts) or the circuit is open, the batch is redelivered (`RetryLater`) and the
+    breaker pauses consumption until the model is back. The same answer is scored later by the
+    same judge, so one hiring round is not scored on two scales. Replies the model keeps getting
+    wrong (malformed JSON on every attempt) are redelivered `output_redeliveries` times by this
+    process, then dead-lettered: that is about the answer, not the model's health, and must not
+    hold its partition forever.
     """
 
     def __init__(
@@ -57,11 +67,14 @@ class AnswerBatchHandler:
         processor: EventProcessor,
         breaker: CircuitBreaker | None,
         pause_s: float,
+        output_redeliveries: int = 3,
     ) -> None:
         self._evaluator = evaluator
         self._processor = processor  # its dead letters; the happy path is inlined below
         self._breaker = breaker
         self._pause_s = pause_s
+        self._output_redeliveries = output_redeliveries
+        self._output_failures: OrderedDict[str, int] = OrderedDict()  # answer id -> redeliveries
         group = processor.group
         self._handled = EVENTS_HANDLED.labels(group, "handled")  # label lookups once, not per
         self._seconds = HANDLER_SECONDS.labels(group)  # message: they cost like a decode
@@ -77,11 +90,13 @@ class AnswerBatchHandler:
             *(self._score(r, verdicts, traces, i) for i, r in enumerate(records)),
             return_exceptions=True,
         )
+        ready = [(records[i], v, traces[i]) for i, v in enumerate(verdicts) if v is not None]
+        # The verdicts obtained are published even when the batch is to be redelivered: the
+        # redelivery then skips them (`AnswerEvaluator.published`) instead of paying twice.
+        await self._publish(ready)
         for result in scored:
             if isinstance(result, BaseException):
                 raise result
-        ready = [(records[i], v, traces[i]) for i, v in enumerate(verdicts) if v is not None]
-        await self._publish(ready)
         if _stdlib_log.isEnabledFor(logging.INFO):
             log.info(
                 "answer_batch_evaluated",
@@ -119,6 +134,11 @@ class AnswerBatchHandler:
                 verdicts[i] = await self._evaluator.verdict(event)
             except CircuitOpenError as exc:
                 raise RetryLater(str(exc)) from exc
+            except RetriesExhausted as exc:
+                if not self._redeliver(str(event.answer_id), exc):
+                    await self._processor.dead_letter(record, exc, attempts=exc.attempts)
+                    return
+                raise RetryLater(str(exc)) from exc
             except RetryLater:
                 raise
             except Exception as exc:
@@ -126,6 +146,19 @@ class AnswerBatchHandler:
                 return
         self._handled.inc()
         self._seconds.observe(time.perf_counter() - started)
+
+    def _redeliver(self, answer_id: str, exhausted: RetriesExhausted) -> bool:
+        """Whether an answer whose retries ran out is redelivered rather than dead-lettered."""
+        if self._breaker is None or self._breaker.counts_as_failure(exhausted.last_error):
+            return True  # the service is failing: wait for it, however long that takes
+        seen = self._output_failures.pop(answer_id, 0) + 1
+        if seen > self._output_redeliveries:
+            return False
+        self._output_failures[answer_id] = seen
+        while len(self._output_failures) > 10_000:
+            self._output_failures.popitem(last=False)
+        log.warning("judge_output_unusable_redelivering", answer_id=answer_id, redelivery=seen)
+        return True
 
     async def _publish(
         self, ready: list[tuple[ConsumerRecord[Any, Any], AnswerEvaluated, Context | None]]

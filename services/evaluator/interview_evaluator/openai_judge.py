@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import openai
+from interview_shared.metrics import JUDGE_CALL_ATTEMPTS
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -323,14 +324,21 @@ class OpenAIJudge:
     ) -> list[_Graded]:
         """`n` graded replies from `model` in one call (the prompt is billed once), with retries."""
 
+        attempts = 0
+
         async def attempt() -> list[_Graded]:
+            nonlocal attempts
+            attempts += 1
             completion = await self.breaker.call(
                 lambda: self._complete(model, n, messages, request)
             )
             meter.add(completion)
             return self._grade_choices(completion, request)
 
-        return await call_with_retries(attempt, policy=self._policy)
+        try:
+            return await call_with_retries(attempt, policy=self._policy)
+        finally:
+            JUDGE_CALL_ATTEMPTS.labels(model).observe(attempts)
 
     async def _complete(
         self,

@@ -23,7 +23,7 @@ from interview_evaluator.offline_scorer import (
     OfflineScorer,
 )
 from interview_evaluator.reports import MemoryLogTail
-from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError
+from interview_evaluator.resilience import CircuitBreaker, CircuitOpenError, RetriesExhausted
 from interview_evaluator.scoring import ScoringRequest, ScoringResult
 from interview_evaluator.semantic_scorer import SEMANTIC_SCORER_NAME, SEMANTIC_SCORER_VERSION
 from interview_evaluator.settings import EvaluatorSettings
@@ -273,6 +273,52 @@ async def test_a_scorer_failing_fast_on_an_open_circuit_redelivers_the_batch() -
         )
 
     assert recorder.topics == []
+
+
+class ExhaustedScorer(OfflineScorer):
+    """Every call runs out of retries on `error`, except for answers in `fine`."""
+
+    def __init__(self, error: Exception, fine: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.error, self.fine = error, fine
+
+    async def score(self, request: ScoringRequest) -> ScoringResult:
+        if request.answer_id in self.fine:
+            return await super().score(request)
+        raise RetriesExhausted(self.error, attempts=4)
+
+
+def service_breaker() -> CircuitBreaker:
+    return CircuitBreaker(
+        failure_threshold=100, counts_as_failure=lambda e: isinstance(e, ConnectionError)
+    )
+
+
+async def test_retries_exhausted_by_a_failing_model_redeliver_and_never_dead_letter() -> None:
+    recorder, down, up = Recorder(), submitted(), submitted()
+    scorer = ExhaustedScorer(ConnectionError("model down"), fine=frozenset({str(up.answer_id)}))
+    handler = batch_handler(recorder, scorer, service_breaker())
+
+    for _ in range(10):  # however often it is redelivered
+        with pytest.raises(RetryLater):
+            await handler.handle_batch((consumer_record(down, 0), consumer_record(up, 1)))
+
+    assert topics.DEAD_LETTER.name not in recorder.topics
+    # The answer that was scored is published at the first delivery, not held with the batch.
+    assert [v.answer_id for v in recorder.evaluations()] == [up.answer_id]
+
+
+async def test_unusable_replies_are_redelivered_a_few_times_then_dead_lettered() -> None:
+    recorder, answer = Recorder(), submitted()
+    handler = batch_handler(recorder, ExhaustedScorer(ValueError("not JSON")), service_breaker())
+
+    with structlog.testing.capture_logs():
+        for _ in range(3):
+            with pytest.raises(RetryLater):
+                await handler.handle_batch((consumer_record(answer),))
+        await handler.handle_batch((consumer_record(answer),))
+
+    assert recorder.topics == [topics.DEAD_LETTER.name]
 
 
 async def test_a_poison_record_in_a_batch_is_dead_lettered_and_the_rest_scored() -> None:
