@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, TopicPartition
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
@@ -30,10 +30,23 @@ def register_handlers(
     the database is empty. The memory backend holds nothing across restarts, so it joins no group
     and replays the topics from the beginning on every start: Kafka's log is the source of truth
     and the memory store is rebuilt from it.
+
+    The memory backend assigns itself every partition of the catalogue rather than subscribing
+    to the topics: a group-less subscription is re-derived from each metadata refresh, and a
+    refresh that misses a topic for a moment (a broker coming back) replaces the assignment,
+    which resets every position to `auto_offset_reset`, so the whole log is read and applied,
+    and its outcomes announced, again. An assignment stays put whatever the metadata says.
     """
     listener = SeekToKeptOffsets(ingestor) if durable else None
+    names = [topic.name for topic in topics.DOMAIN_TOPICS] if durable else []
+    partitions = (
+        []
+        if durable
+        else [TopicPartition(t.name, p) for t in topics.DOMAIN_TOPICS for p in range(t.partitions)]
+    )
     subscriber = broker.subscriber(
-        *(topic.name for topic in topics.DOMAIN_TOPICS),
+        *names,
+        partitions=partitions,
         group_id=group if durable else None,
         batch=True,
         max_records=max_records,
