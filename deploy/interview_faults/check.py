@@ -141,11 +141,11 @@ def _count_verdict(value: bytes | None, timestamp_ms: int, ledger: Ledger, tally
 
 
 def latency_p99(ledger: Ledger, tally: Tally, answers: set[uuid.UUID] | None = None) -> float:
-    """p99 seconds from acknowledgement to the first verdict on the log."""
+    """p99 seconds from the start of an answer's POST to its first verdict on the log (from the
+    request, not the acknowledgement: the gateway acknowledges only once the store has the
+    answer, by when the verdict is often on the log already)."""
     chosen = answers if answers is not None else set(ledger.acknowledged)
-    waits = sorted(
-        tally.scored_at[a] - ledger.acknowledged[a] for a in chosen if a in tally.scored_at
-    )
+    waits = sorted(tally.scored_at[a] - ledger.sent[a] for a in chosen if a in tally.scored_at)
     if not waits:
         return float("nan")
     return waits[min(len(waits) - 1, round(0.99 * (len(waits) - 1)))]

@@ -18,16 +18,19 @@ class Ledger:
     """What one scenario's load generator sent and what the gateway answered."""
 
     acknowledged: dict[uuid.UUID, float] = field(default_factory=dict)
-    """Answer id -> wall-clock time of its acknowledgement (for end-to-end latency)."""
+    """Answer id -> wall-clock time of its acknowledgement."""
+    sent: dict[uuid.UUID, float] = field(default_factory=dict)
+    """Answer id -> wall-clock time its POST was started (end-to-end latency starts here)."""
     interview_of: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
     transport_errors: Counter[str] = field(default_factory=Counter)
     unavailable_without_retry_after: int = 0
     """503s missing the Retry-After header: a client would not know when to come back."""
 
-    def acknowledge(self, answer_id: uuid.UUID, interview_id: uuid.UUID) -> None:
-        """Record a 201/202 for `answer_id`."""
+    def acknowledge(self, answer_id: uuid.UUID, interview_id: uuid.UUID, *, sent_at: float) -> None:
+        """Record a 201/202 for `answer_id`, whose POST started at `sent_at` (wall clock)."""
         self.acknowledged[answer_id] = time.time()
+        self.sent[answer_id] = sent_at
         self.interview_of[answer_id] = interview_id
 
     def answered(self, status: int, *, retry_after: str | None) -> None:

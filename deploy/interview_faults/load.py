@@ -8,6 +8,7 @@ candidates would send, not what one polite client would.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -90,6 +91,7 @@ class AnswerStream:
         self._sent += 1
         body = {"question_id": question_id, "text": ANSWER_TEXT.format(n=self._sent)}
         async with self._slots:
+            sent_at = time.time()
             try:
                 response = await self.api.post(f"/interviews/{interview_id}/answers", json=body)
             except httpx.HTTPError as exc:
@@ -98,7 +100,7 @@ class AnswerStream:
         self.ledger.answered(response.status_code, retry_after=response.headers.get("retry-after"))
         if response.status_code in (201, 202):
             answer_id = uuid.UUID(response.json()["id"])
-            self.ledger.acknowledge(answer_id, uuid.UUID(interview_id))
+            self.ledger.acknowledge(answer_id, uuid.UUID(interview_id), sent_at=sent_at)
 
     async def run(self, stop: asyncio.Event) -> Ledger:
         """Send until `stop` is set, then wait for the requests still in flight."""

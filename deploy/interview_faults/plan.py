@@ -5,21 +5,25 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from interview_faults import chaos, poison, scenarios
+from interview_faults import chaos, model_faults, poison, replays, scenarios
+from interview_faults.model import ModelStandIn, model_stand_in
 from interview_faults.result import Result
 from interview_faults.system import Backend, Infra, System, infra, system
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One scenario: its run, the stores it applies to, and settings it needs."""
+    """One scenario: its run, the stores it applies to, settings it needs, and whether the
+    evaluator judges through the model stand-in (else it uses the offline scorer)."""
 
     run: Callable[[System], Awaitable[Result]]
     stores: tuple[Backend, ...] = ("memory", "postgres")
     env: Mapping[str, str] = field(default_factory=dict)
+    model: bool = False
 
 
 PLAN: dict[str, Entry] = {
@@ -28,6 +32,8 @@ PLAN: dict[str, Entry] = {
     "R3": Entry(scenarios.r3_postgres_crash, stores=("postgres",)),
     "R4": Entry(poison.r4_poison),
     "R5": Entry(scenarios.r5_sigterm),
+    "R6": Entry(replays.r6_replay_twice),
+    "R7": Entry(model_faults.r7_model_faults, env=model_faults.R7_ENV, model=True),
 }
 
 
@@ -36,9 +42,15 @@ async def run_one(base: Infra, name: str, store: Backend, *, log_dir: Path | Non
     entry = PLAN[name]
     began = time.monotonic()
     logs = log_dir / f"{name}-{store}" if log_dir is not None else None
+    stand_in: AbstractAsyncContextManager[ModelStandIn | None] = (
+        model_stand_in() if entry.model else nullcontext(None)
+    )
     try:
-        async with system(base, store, extra_env=entry.env, log_dir=logs) as running:
-            result = await entry.run(running)
+        async with stand_in as model:
+            env = {**entry.env, **(model.env() if model else {})}
+            async with system(base, store, extra_env=env, log_dir=logs) as running:
+                running.model = model
+                result = await entry.run(running)
     except Exception as exc:
         result = Result(name, store)
         result.require(f"ran ({type(exc).__name__}: {exc})", False)

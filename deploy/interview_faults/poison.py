@@ -18,6 +18,7 @@ from interview_faults.system import System
 # p99 is compared with a clean run of the same stream, but never with less than this: below it
 # the difference is scheduling noise of a loaded 2-core machine, not a blocked partition.
 P99_FLOOR_S = 0.25
+RATE = 20.0
 
 
 def poison_values(marker: str, count: int) -> list[bytes]:
@@ -48,8 +49,10 @@ async def inject(bootstrap: str, marker: str, count: int, *, over_s: float) -> N
         await producer.stop()
 
 
-async def dead_letters(bootstrap: str, marker: str) -> list[dict[str, object]]:
-    """Every dead letter of a poison record carrying `marker` in its key."""
+async def dead_letters(
+    bootstrap: str, marker: str = "", *, group: str | None = None
+) -> list[dict[str, object]]:
+    """Every dead letter whose key starts with `marker` (and of `group`, when given)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     found = []
@@ -62,24 +65,29 @@ async def dead_letters(bootstrap: str, marker: str) -> list[dict[str, object]]:
             while await consumer.position(partition) < end:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     letters = (json.loads(r.value) for r in records if r.value)
-                    found += [x for x in letters if str(x.get("key") or "").startswith(marker)]
+                    found += [
+                        x
+                        for x in letters
+                        if str(x.get("key") or "").startswith(marker)
+                        and (group is None or x.get("consumer_group") == group)
+                    ]
     finally:
         await consumer.stop()
     return found
 
 
-async def r4_poison(system: System, *, count: int = 20, answers: int = 200) -> Result:
+async def r4_poison(system: System, *, count: int = 20, answers: int = 120) -> Result:
     """R4: `count` poison records among `answers` good ones; all dead-lettered after at most 3
     attempts by every consumer of the topic, good traffic's p99 at most 2x a clean run."""
     bootstrap = system.infra.bootstrap
     marker = f"poison-{uuid.uuid4().hex[:8]}"
     async with gateway_client(system.gateway_port) as api:
         targets = await interviews_in_progress(api, 6)
-        clean = await AnswerStream(api, targets, rate_per_s=20).send(answers)
+        clean = await AnswerStream(api, targets, rate_per_s=RATE).send(answers)
         clean_tally, _ = await drain(api, clean, timeout_s=120)
-        stream = AnswerStream(api, targets, rate_per_s=20)
+        stream = AnswerStream(api, targets, rate_per_s=RATE)
         poisoned, _ = await asyncio.gather(
-            stream.send(answers), inject(bootstrap, marker, count, over_s=answers / 20 * 0.8)
+            stream.send(answers), inject(bootstrap, marker, count, over_s=answers / RATE * 0.8)
         )
         tally, drained = await drain(api, poisoned, timeout_s=120)
     await log_tally(bootstrap, clean, clean_tally)

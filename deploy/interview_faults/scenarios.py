@@ -28,9 +28,9 @@ Fault = Callable[[System], Awaitable[None]]
 class Load:
     """How hard a scenario pushes: answers per second, and quiet seconds around the fault."""
 
-    rate_per_s: float = 20.0
-    before_s: float = 2.0
-    after_s: float = 2.0
+    rate_per_s: float = 10.0
+    before_s: float = 1.0
+    after_s: float = 1.0
     drain_timeout_s: float = 120.0
 
 
@@ -64,7 +64,7 @@ async def r1_sigkill(system: System, *, kills: int = 5) -> Result:
             await asyncio.sleep(0.3)  # the store dies while the evaluator's batch is in flight
             await s.kill("store")
             await asyncio.gather(s.respawn("evaluator"), s.respawn("store"))
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
 
     ledger, tally, drained = await under_load(system, fault)
     result = Result.of("R1 SIGKILL evaluator+store 5x", system.backend, ledger, tally, drained)
@@ -85,8 +85,7 @@ async def r5_sigterm(system: System, *, rounds: int = 10, grace_s: float = 20.0)
         for _ in range(rounds):
             # Every service is restarted in every round, staggered so the gateway's in-flight
             # requests meet consumers that are stopping too.
-            await asyncio.gather(*(cycle(s, n, 0.3 * i) for i, n in enumerate(SERVICE_NAMES)))
-            await asyncio.sleep(0.5)
+            await asyncio.gather(*(cycle(s, n, 0.2 * i) for i, n in enumerate(SERVICE_NAMES)))
 
     ledger, tally, drained = await under_load(system, fault)
     result = Result.of("R5 SIGTERM each service 10x", system.backend, ledger, tally, drained)
@@ -101,7 +100,7 @@ async def r5_sigterm(system: System, *, rounds: int = 10, grace_s: float = 20.0)
     return result
 
 
-async def r3_postgres_crash(system: System, *, crashes: int = 3, down_s: float = 2.0) -> Result:
+async def r3_postgres_crash(system: System, *, crashes: int = 3, down_s: float = 1.0) -> Result:
     """R3: PostgreSQL crashed (`pg_ctl stop -m immediate`) `crashes` times; the store must be
     ready again within 10 s of PostgreSQL."""
     recoveries: list[float | None] = []
@@ -112,7 +111,7 @@ async def r3_postgres_crash(system: System, *, crashes: int = 3, down_s: float =
             await asyncio.sleep(down_s)
             await s.infra.postgres.start()
             recoveries.append(await s.wait_ready("store", timeout_s=30))
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.5)
 
     ledger, tally, drained = await under_load(system, fault)
     result = Result.of("R3 PostgreSQL crash 3x", system.backend, ledger, tally, drained)
@@ -122,7 +121,7 @@ async def r3_postgres_crash(system: System, *, crashes: int = 3, down_s: float =
     return result
 
 
-async def r2_kafka_kill(system: System, *, kills: int = 3, down_s: float = 3.0) -> Result:
+async def r2_kafka_kill(system: System, *, kills: int = 3, down_s: float = 1.0) -> Result:
     """R2: the broker SIGKILLed and restarted `kills` times; the gateway answers 503 with
     Retry-After meanwhile, never a 500 and never a 2xx it cannot keep."""
     restarts: list[float] = []
@@ -132,9 +131,9 @@ async def r2_kafka_kill(system: System, *, kills: int = 3, down_s: float = 3.0) 
             await s.infra.kill_kafka()
             await asyncio.sleep(down_s)
             restarts.append(await s.infra.start_kafka())
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(1.0)
 
-    ledger, tally, drained = await under_load(system, fault, Load(after_s=3.0))
+    ledger, tally, drained = await under_load(system, fault, Load(after_s=2.0))
     result = Result.of("R2 Kafka SIGKILL 3x", system.backend, ledger, tally, drained)
     result.require("503 while the broker is down", ledger.statuses.get(503, 0) > 0)
     result.require("no 5xx but 503", ledger.internal_errors == 0)

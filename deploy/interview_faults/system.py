@@ -21,8 +21,10 @@ from interview_localinfra import (
     drop_database,
     ensure_topics,
 )
-from interview_localinfra._process import terminate, wait_for_exit
+from interview_localinfra._process import ServiceStartError, terminate, wait_for_exit
 from interview_localinfra.system import SERVICES, ServiceGroup, local_service_env
+
+from interview_faults.model import ModelStandIn
 
 Backend = Literal["memory", "postgres"]
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
@@ -78,6 +80,8 @@ class System:
     backend: Backend
     exit_seconds: dict[str, list[float]] = field(default_factory=dict)
     exit_codes: dict[str, list[int]] = field(default_factory=dict)
+    model: ModelStandIn | None = None
+    """The model endpoint the evaluator judges through, when the scenario gives it one."""
 
     @property
     def gateway_port(self) -> str:
@@ -145,9 +149,37 @@ async def system(
         env["DATABASE_URL"] = await create_database(base.postgres.dsn, database)
     if log_dir is not None:
         await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+    group = ServiceGroup(env, log_dir=log_dir)
     try:
-        async with ServiceGroup(env, log_dir=log_dir) as group:
-            yield System(base, group, backend)
+        await _start_all(group)
+        yield System(base, group, backend)
     finally:
+        await _stop_all(group)
         if database is not None and base.postgres.pid is not None:
             await drop_database(base.postgres.dsn, database)
+
+
+async def _start(group: ServiceGroup, name: str, attempts: int = 3) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            await group.respawn(name)
+            return
+        except ServiceStartError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(attempt)
+
+
+async def _start_all(group: ServiceGroup) -> None:
+    """The consumers at once, then the gateway (its readiness asks the store and chat): on two
+    cores this halves the seconds every scenario spends starting its services."""
+    await asyncio.gather(*(_start(group, name) for name in SERVICE_NAMES if name != "api"))
+    await _start(group, "api")
+
+
+async def _stop_all(group: ServiceGroup, grace_s: float = 20.0) -> None:
+    """The gateway first (no new requests), then the consumers at once."""
+    if "api" in group.procs:
+        await terminate(group.procs["api"], signal.SIGTERM, grace_s)
+    others = [proc for name, proc in group.procs.items() if name != "api"]
+    await asyncio.gather(*(terminate(proc, signal.SIGTERM, grace_s) for proc in others))
