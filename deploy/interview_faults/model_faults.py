@@ -90,7 +90,12 @@ async def r7_model_faults(system: System) -> Result:
     result = Result.of("R7 model endpoint faults", system.backend, ledger, tally, drained)
     result.require("drained within 120 s", drained is not None)
     prefix = system.group.env["CONSUMER_GROUP_PREFIX"]
-    letters = await dead_letters(system.infra.bootstrap, group=f"{prefix}-evaluator")
+    interviews = {str(i) for i in ledger.interviews()}  # an answer's key is its interview
+    letters = [
+        x
+        for x in await dead_letters(system.infra.bootstrap, group=f"{prefix}-evaluator")
+        if x.get("key") in interviews
+    ]
     result.require("nothing dead-lettered by the evaluator", not letters)
     calls, over = await attempts_per_call(system)
     result.require(f"at most {ATTEMPTS} attempts per model call", calls > 0 and over == 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from interview_localinfra import (
     LocalKafka,
     LocalPostgres,
@@ -23,6 +24,7 @@ from interview_localinfra import (
 )
 from interview_localinfra._process import ServiceStartError, terminate, wait_for_exit
 from interview_localinfra.system import SERVICES, ServiceGroup, local_service_env
+from interview_shared import topics
 
 from interview_faults.model import ModelStandIn
 
@@ -149,6 +151,7 @@ async def system(
         env["DATABASE_URL"] = await create_database(base.postgres.dsn, database)
     if log_dir is not None:
         await asyncio.to_thread(log_dir.mkdir, parents=True, exist_ok=True)
+    await _groups_at_end(base.bootstrap, prefix, backend)
     group = ServiceGroup(env, log_dir=log_dir)
     try:
         await _start_all(group)
@@ -157,6 +160,27 @@ async def system(
         await _stop_all(group)
         if database is not None and base.postgres.pid is not None:
             await drop_database(base.postgres.dsn, database)
+
+
+async def _groups_at_end(bootstrap: str, prefix: str, backend: Backend) -> None:
+    """Commit the scenario's new groups at the end of their topics: each scenario judges its
+    own answers, not every earlier scenario's again (a fresh group would start at the earliest
+    offset, and R7's judge would spend its phases on the backlog). The memory store has no
+    group and rebuilds from the whole log, as it does in production."""
+    groups = {f"{prefix}-evaluator": [topics.ANSWERS], f"{prefix}-replays": [topics.REPLAYS]}
+    if backend == "postgres":
+        groups[f"{prefix}-store"] = list(topics.DOMAIN_TOPICS)  # its database is new and empty
+    for group_id, chosen in groups.items():
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(t.name, p) for t in chosen for p in range(t.partitions)]
+            consumer.assign(partitions)
+            await consumer.commit(dict(await consumer.end_offsets(partitions)))
+        finally:
+            await consumer.stop()
 
 
 async def _start(group: ServiceGroup, name: str, attempts: int = 3) -> None:
