@@ -14,7 +14,10 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from interview_api.commands import Commands
 from interview_api.projection import Projection
+from interview_api.request_context import Context
 from interview_api.schemas import CandidateIn
+from interview_shared.auth import Principal, Role
+from interview_shared.domain import DEFAULT_ORG
 from interview_shared.http import ApiError, error_response
 from interview_shared.messaging import EventPublisher
 from interview_shared.outcomes import OutcomeHub
@@ -34,6 +37,13 @@ class FailingBroker:
         raise KafkaTimeoutError()
 
 
+_CTX = Context(
+    principal=Principal(sub="admin", org=DEFAULT_ORG, role=Role.ADMIN),
+    correlation_id="cid",
+    route="POST /api/v1/candidates",
+)
+
+
 def _commands(broker: Any) -> Commands:
     return Commands(
         projection=cast(Projection, None),  # registering a candidate reads no projection
@@ -51,7 +61,7 @@ async def test_a_write_the_broker_does_not_take_is_a_503_within_the_publish_time
     began = time.monotonic()
     with pytest.raises(ApiError) as raised:
         await _commands(broker).register_candidate(
-            CandidateIn(name="Ada", email="ada@example.com"), "cid"
+            CandidateIn(name="Ada", email="ada@example.com"), _CTX
         )
     assert raised.value.status == 503
     assert raised.value.code == "broker_unavailable"
