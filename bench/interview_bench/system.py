@@ -22,9 +22,10 @@ import httpx
 from interview_evaluator.bench_service import RELAY_IN, RELAY_OUT, cpu_seconds
 from interview_localinfra import LocalKafka, LocalPostgres, ensure_topics
 from interview_localinfra._process import free_port
+from interview_localinfra.devauth import admin_token
 from interview_localinfra.system import SERVICES, ServiceGroup
 from interview_shared import topics
-from interview_shared.auth import Role, mint_token, new_secret
+from interview_shared.auth import new_secret
 
 Backend = Literal["memory", "postgres"]
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
@@ -54,9 +55,7 @@ class BenchSystem:
         self._stack = AsyncExitStack()
         self._jwt_secret = new_secret()
         # An admin of the default organisation for the whole run (a run is hours at most).
-        token = mint_token(
-            self._jwt_secret, sub="bench", org="default", role=Role.ADMIN, ttl_s=86400
-        )
+        token = admin_token(self._jwt_secret, sub="bench", ttl_s=86400)
         self.headers = {"Authorization": f"Bearer {token}"}
         """What every request to the gateway carries (the gateway is never open)."""
 

@@ -81,7 +81,7 @@ async def r4_poison(system: System, *, count: int = 20, answers: int = 120) -> R
     attempts by every consumer of the topic, good traffic's p99 at most 2x a clean run."""
     bootstrap = system.infra.bootstrap
     marker = f"poison-{uuid.uuid4().hex[:8]}"
-    async with gateway_client(system.gateway_port) as api:
+    async with gateway_client(system.gateway_port, token=system.token) as api:
         targets = await interviews_in_progress(api, 6)
         clean = await AnswerStream(api, targets, rate_per_s=RATE).send(answers)
         clean_tally, _ = await drain(api, clean, timeout_s=120)

@@ -44,7 +44,7 @@ async def run_replay(api: httpx.AsyncClient, body: dict[str, Any], *, timeout_s:
 
 async def r6_replay_twice(system: System, *, answers: int = 100) -> Result:
     """R6: `answers` scored answers, a new rubric, the same replay twice at once, then again."""
-    async with gateway_client(system.gateway_port) as api:
+    async with gateway_client(system.gateway_port, token=system.token) as api:
         targets = await interviews_in_progress(api, 6)
         ledger = await AnswerStream(api, targets, rate_per_s=25).send(answers)
         tally, first_drain = await drain(api, ledger, timeout_s=120)

@@ -38,7 +38,7 @@ async def under_load(
     system: System, fault: Fault, load: Load = Load()
 ) -> tuple[Ledger, Tally, float | None]:
     """Stream answers, run `fault`, stop the stream, drain: (ledger, tally, drain seconds)."""
-    async with gateway_client(system.gateway_port) as api:
+    async with gateway_client(system.gateway_port, token=system.token) as api:
         targets = await interviews_in_progress(api, 6)
         stream = AnswerStream(api, targets, rate_per_s=load.rate_per_s)
         stop = asyncio.Event()

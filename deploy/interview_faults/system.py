@@ -23,8 +23,10 @@ from interview_localinfra import (
     ensure_topics,
 )
 from interview_localinfra._process import ServiceStartError, terminate, wait_for_exit
+from interview_localinfra.devauth import admin_token
 from interview_localinfra.system import SERVICES, ServiceGroup, local_service_env
 from interview_shared import topics
+from interview_shared.auth import new_secret
 
 from interview_faults.model import ModelStandIn
 
@@ -34,6 +36,9 @@ SERVICE_NAMES = tuple(s.name for s in SERVICES)
 # Settings that make a fault cycle short without changing what is proved: the store gives up
 # retrying a batch against a dead database sooner (it is redelivered, not lost).
 _FAST_ENV = {"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_S": "15"}
+# Variables of this process that would point the system elsewhere or change its keys.
+_DROPPED: tuple[str, ...] = ("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JUDGE_", "KAFKA_")
+_DROPPED += ("JWT_", "SERVICE_", "RATE_")
 
 
 @dataclass
@@ -84,6 +89,11 @@ class System:
     exit_codes: dict[str, list[int]] = field(default_factory=dict)
     model: ModelStandIn | None = None
     """The model endpoint the evaluator judges through, when the scenario gives it one."""
+
+    @property
+    def token(self) -> str:
+        """An admin token for this system's gateway (signed with its own JWT secret)."""
+        return admin_token(self.group.env["JWT_SECRET"], sub="interview-faults")
 
     @property
     def gateway_port(self) -> str:
@@ -141,8 +151,17 @@ async def system(
     """The services on `base`, in consumer groups (and a database) of their own."""
     prefix = f"faults-{uuid.uuid4().hex[:8]}"
     env = local_service_env(
-        {"KAFKA_BOOTSTRAP_SERVERS": base.bootstrap, "CONSUMER_GROUP_PREFIX": prefix, **_FAST_ENV},
-        drop=("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JUDGE_", "KAFKA_"),
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": base.bootstrap,
+            "CONSUMER_GROUP_PREFIX": prefix,
+            # The gateway is never open: the suite's client is an admin of this secret. All
+            # the stream is one user's, so the per-user limit is lifted (its cost still paid).
+            "JWT_SECRET": new_secret(),
+            "SERVICE_API_KEY": new_secret(),
+            "RATE_LIMIT_PER_MINUTE": str(10**9),
+            **_FAST_ENV,
+        },
+        drop=_DROPPED,
     )
     env |= dict(extra_env or {})
     database = None

@@ -38,12 +38,9 @@ def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
         secret_file.write_text(new_secret())
         secret_file.chmod(0o600)
     env["JWT_SECRET"] = secret_file.read_text().strip()
-    token = mint_token(
+    token = admin_token(
         env["JWT_SECRET"],
         sub="dev-admin",
-        org=DEFAULT_ORG,
-        role=Role.ADMIN,
-        ttl_s=DEV_TOKEN_TTL_S,
         issuer=env.get("JWT_ISSUER") or None,
         audience=env.get("JWT_AUDIENCE") or None,
     )
@@ -51,3 +48,24 @@ def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
     return token
+
+
+def admin_token(
+    secret: str,
+    *,
+    sub: str,
+    ttl_s: float = DEV_TOKEN_TTL_S,
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
+    """An admin of the default organisation (old events' organisation) signed with `secret`:
+    the one token `make run`, `make bench` and `make faults` hand their own gateway."""
+    return mint_token(
+        secret,
+        sub=sub,
+        org=DEFAULT_ORG,
+        role=Role.ADMIN,
+        ttl_s=ttl_s,
+        issuer=issuer,
+        audience=audience,
+    )
