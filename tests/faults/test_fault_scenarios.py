@@ -1,8 +1,17 @@
 """Issue 9's bounded scenarios, as tests: the same runs `make faults` makes, with its counts.
 
-Each scenario runs on one store here (the one its fault matters most for, alternating where
-both matter) to keep the suite to a few minutes; `make faults` runs every scenario on both.
-FAULTS_ALL_STORES=1 makes this test do the same.
+CI runs the scenarios whose fault only a whole system shows, each on one store, to keep this
+folder under three minutes of the suite's budget (measured: docs/reliability.md):
+
+* R1 (SIGKILL evaluator+store 5x) on PostgreSQL: kept offsets, the rebalance listener and the
+  evaluator's group, killed mid-batch;
+* R3 (PostgreSQL crashed 3x), R4 (20 poison records) and R6 (the same replay twice).
+
+The others run in `make faults` (every scenario on both stores), and their fixes each have a
+faster regression test run in CI: R2's 503 (`tests/unit/api/test_gateway_broker_down.py`),
+the memory store through broker restarts (`test_memory_store_broker_restart.py`, here), R7's
+model outage (`tests/unit/evaluator_service`, `tests/evaluator_llm`). R5 (forty restarts) is
+the slowest. FAULTS_ALL_STORES=1 makes this test run every scenario on every store.
 """
 
 from __future__ import annotations
@@ -19,11 +28,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.m
 
 CI_PLAN: list[tuple[str, Backend]] = [
     ("R1", "postgres"),
-    ("R1", "memory"),
-    ("R2", "postgres"),
     ("R3", "postgres"),
     ("R4", "memory"),
-    ("R5", "memory"),
+    ("R6", "memory"),
 ]
 if os.environ.get("FAULTS_ALL_STORES"):
     CI_PLAN = [(name, store) for name in sorted(PLAN) for store in PLAN[name].stores]

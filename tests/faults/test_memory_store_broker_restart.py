@@ -25,11 +25,12 @@ from fastapi import FastAPI
 from interview_faults.system import Infra
 from interview_localinfra import LocalKafka, ensure_topics
 from interview_shared import topics
+from interview_shared.auth import SERVICE_KEY_HEADER
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
 from prometheus_client import REGISTRY
-from support import eventually
+from support import TEST_SERVICE_KEY, eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 BATCH = 100
@@ -61,11 +62,15 @@ async def memory_store(broker: Infra) -> AsyncIterator[tuple[httpx.AsyncClient, 
         kafka_bootstrap_servers=broker.bootstrap,
         consumer_group_prefix=f"test-{uuid.uuid4().hex[:8]}",
         store_backend="memory",
+        service_api_key=TEST_SERVICE_KEY,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://store") as client:
+        headers = {SERVICE_KEY_HEADER: TEST_SERVICE_KEY}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://store", headers=headers
+        ) as client:
             await eventually(lambda: _ready(client), timeout_s=60)
             yield client, app
 
