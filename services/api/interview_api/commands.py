@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from cachetools import LRUCache
@@ -88,6 +89,9 @@ _REJECTIONS: dict[str, tuple[int, str, str]] = {
 }
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     """A write's result: `applied` is False when the store had not applied it in time."""
@@ -127,7 +131,7 @@ class Commands:
         The candidate's data key is made (and on the keys topic) first: the event's name and
         e-mail go on the log sealed with it."""
         candidate_id = ctx.new_id("resource")
-        await self._keys.create(candidate_id)
+        await self._kafka(self._keys.create(candidate_id))
         event = CandidateRegistered(
             event_id=ctx.new_id("event"),
             candidate_id=candidate_id,
@@ -365,7 +369,7 @@ class Commands:
         candidate's data, whatever happens to the event. A retried erasure does it again."""
         if await self._projection.candidate_org(candidate_id) != ctx.org:
             raise ApiError(404, "not_found", "candidate not found")
-        await self._keys.destroy(candidate_id)
+        await self._kafka(self._keys.destroy(candidate_id))
         event = CandidateErased(
             event_id=ctx.new_id("event"),
             candidate_id=candidate_id,
@@ -414,7 +418,11 @@ class Commands:
         return None if interview is None else interview.candidate_id
 
     async def _publish(self, event: EventEnvelope) -> None:
-        """Publish and wait for the broker's acknowledgement, or answer 503 (Retry-After).
+        """Publish and wait for the broker's acknowledgement, or answer 503 (Retry-After)."""
+        await self._kafka(self._publisher.publish(event))
+
+    async def _kafka(self, write: Awaitable[T]) -> T:
+        """Await a write to Kafka (an event, a data key or its tombstone), or answer 503.
 
         Without a bound a dead broker holds the request for the producer's whole request
         timeout (40 s) and then fails as a 500. A send that times out here may still be
@@ -422,7 +430,7 @@ class Commands:
         """
         try:
             async with asyncio.timeout(self._publish_timeout_s):
-                await self._publisher.publish(event)
+                return await write
         except (TimeoutError, KafkaError) as exc:
             raise ApiError(
                 503, "broker_unavailable", "The event log is unavailable; retry later."
