@@ -38,7 +38,7 @@ SERVICE_NAMES = tuple(s.name for s in SERVICES)
 _FAST_ENV = {"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_S": "15"}
 # Variables of this process that would point the system elsewhere or change its keys.
 _DROPPED: tuple[str, ...] = ("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JUDGE_", "KAFKA_")
-_DROPPED += ("JWT_", "SERVICE_", "RATE_")
+_DROPPED += ("JWT_", "SERVICE_", "RATE_", "PII_")
 
 
 @dataclass
@@ -158,6 +158,7 @@ async def system(
             # the stream is one user's, so the per-user limit is lifted (its cost still paid).
             "JWT_SECRET": new_secret(),
             "SERVICE_API_KEY": new_secret(),
+            "PII_MASTER_KEY": new_secret(),  # data keys wrapped on the keys topic, as deployed
             "RATE_LIMIT_PER_MINUTE": str(10**9),
             **_FAST_ENV,
         },
