@@ -47,6 +47,10 @@ class Infra:
 
     kafka: LocalKafka
     postgres: LocalPostgres
+    pii_master_key: str = field(default_factory=new_secret)
+    """One per broker, as per deployment: the keys topic outlives each scenario's services, and
+    a later scenario's store (the memory one rebuilds from the whole log) must open earlier
+    scenarios' data keys like any replica would."""
 
     @property
     def bootstrap(self) -> str:
@@ -158,7 +162,7 @@ async def system(
             # the stream is one user's, so the per-user limit is lifted (its cost still paid).
             "JWT_SECRET": new_secret(),
             "SERVICE_API_KEY": new_secret(),
-            "PII_MASTER_KEY": new_secret(),  # data keys wrapped on the keys topic, as deployed
+            "PII_MASTER_KEY": base.pii_master_key,  # data keys wrapped on the keys topic
             "RATE_LIMIT_PER_MINUTE": str(10**9),
             **_FAST_ENV,
         },
