@@ -4,6 +4,7 @@ and the four services as processes on them, one fresh set per scenario."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 import uuid
@@ -35,7 +36,7 @@ SERVICE_NAMES = tuple(s.name for s in SERVICES)
 
 # Settings that make a fault cycle short without changing what is proved: the store gives up
 # retrying a batch against a dead database sooner (it is redelivered, not lost).
-_FAST_ENV = {"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_S": "15"}
+_FAST_ENV = {"LOG_LEVEL": os.environ.get("FAULTS_LOG_LEVEL", "WARNING"), "SHUTDOWN_GRACE_S": "15"}
 # Variables of this process that would point the system elsewhere or change its keys.
 _DROPPED: tuple[str, ...] = ("DATABASE_URL", "POSTGRES_", "STORE_", "OPENAI_", "JUDGE_", "KAFKA_")
 _DROPPED += ("JWT_", "SERVICE_", "RATE_", "PII_")
