@@ -80,8 +80,11 @@ class Privacy:
     lifespan has started it (`interview_shared.keyring_kafka.following_keys`).
     """
 
-    def __init__(self, ring: KeyRing | None = None) -> None:
+    def __init__(self, ring: KeyRing | None = None, *, creates_keys: bool = False) -> None:
         self._ring = ring
+        self._creates_keys = creates_keys
+        """The gateway's: a subject without a key (registered before keys existed) gets one
+        when it is first sealed for, instead of going out blank."""
 
     @property
     def ring(self) -> KeyRing:
@@ -103,7 +106,7 @@ class Privacy:
         subject = event.data_subject
         if subject is None or not event.pii_fields:
             return event
-        key = await self.ring.key(subject)
+        key = await self._key_to_seal_with(subject)
 
         def seal_one(field: str, value: str) -> str:
             if key is None:
@@ -111,6 +114,14 @@ class Privacy:
             return pii.seal(value, key=key, subject=subject, field=field)
 
         return _with_fields(event, seal_one)
+
+    async def _key_to_seal_with(self, subject: uuid.UUID) -> bytes | None:
+        if not self._creates_keys:
+            return await self.ring.key(subject)
+        try:
+            return await self.ring.create(subject)
+        except KeyDestroyedError:
+            return None
 
     async def open(self, event: E) -> tuple[E, bool]:
         """`event` with its personal fields opened, and whether any could not be."""

@@ -81,7 +81,8 @@ def create_app(
     read_side: ReadSide = read or http_read
     projection = Projection(read_side, size=settings.projection_size)
     ring = key_ring or (MemoryKeyRing() if publisher is not None else None)
-    privacy = Privacy(ring)  # without one, the lifespan starts the Kafka key ring
+    # Without a ring the lifespan starts the Kafka one; the gateway is the one that makes keys.
+    privacy = Privacy(ring, creates_keys=True)
 
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:

@@ -24,7 +24,7 @@ from interview_shared.events import (
     Event,
     decode_event,
 )
-from interview_shared.keyring import Privacy
+from interview_shared.keyring import KeyRing, Privacy
 from interview_shared.logging import get_logger
 from interview_shared.messaging import EventProcessor
 from interview_shared.metrics import (
@@ -134,8 +134,9 @@ class BatchIngestor:
     ) -> list[tuple[ConsumerRecord[Any, Any], Event]]:
         """The events with their personal fields opened (blank where the key is gone)."""
         opened = await self._privacy.open_all([event for _, event in decoded])
+        ring = self._privacy.ring
         return [
-            (record, _erasure_of(event) if lost else event)
+            (record, _erasure_of(event) if lost or _of_erased(event, ring) else event)
             for (record, _), (event, lost) in zip(decoded, opened, strict=True)
         ]
 
@@ -179,6 +180,12 @@ class BatchIngestor:
                     log.info("store_available_again")
                 self.database_available = True
                 return results
+
+
+def _of_erased(event: Event, ring: KeyRing) -> bool:
+    """A registration or CV analysis written in plain text (before keys existed) of a candidate
+    whose key's tombstone this store has read: it must not bring them back in a rebuild."""
+    return isinstance(event, CandidateRegistered | CvAnalyzed) and ring.erased(event.candidate_id)
 
 
 def _erasure_of(event: Event) -> Event:

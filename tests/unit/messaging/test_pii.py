@@ -135,3 +135,23 @@ def test_wrapped_keys_open_only_with_the_master_key() -> None:
     assert wrapper.unwrap(ADA, record) == key
     assert other.unwrap(ADA, record) is None
     assert KeyWrapper(None).unwrap(ADA, KeyWrapper(None).wrap(ADA, key)) == key
+
+
+async def test_the_gateway_makes_a_key_for_a_candidate_registered_before_keys_existed() -> None:
+    ring = MemoryKeyRing()
+    answer = AnswerSubmitted(
+        answer_id=uuid.uuid4(),
+        interview_id=uuid.uuid4(),
+        question_id=uuid.uuid4(),
+        text="a lock",
+        question=QuestionSnapshot(question_id=uuid.uuid4(), text="What is a mutex?"),
+        data_subject=ADA,
+    )
+
+    sealed = await Privacy(ring, creates_keys=True).seal(answer)
+
+    assert pii.is_sealed(sealed.text)  # not blank: the words are kept, sealed
+    assert await Privacy(ring).open(sealed) == (answer, False)
+    await ring.destroy(ADA)
+    late = await Privacy(ring, creates_keys=True).seal(answer)
+    assert late.text == ""  # but an erased candidate never gets a key back
