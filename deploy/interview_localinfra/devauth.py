@@ -17,14 +17,17 @@ DEV_TOKEN_TTL_S = 12 * 3600
 def development_pii_key(env: dict[str, str], run_dir: Path) -> None:
     """Set a development PII_MASTER_KEY in `env` unless one is configured, kept in
     `.run/dev-pii-key` so the data keys on the log stay readable across restarts."""
-    if env.get("PII_MASTER_KEY"):
-        return
-    run_dir.mkdir(parents=True, exist_ok=True)
-    key_file = run_dir / "dev-pii-key"
-    if not key_file.exists():
-        key_file.write_text(new_secret())
-        key_file.chmod(0o600)
-    env["PII_MASTER_KEY"] = key_file.read_text().strip()
+    if not env.get("PII_MASTER_KEY"):
+        env["PII_MASTER_KEY"] = _kept_secret(run_dir / "dev-pii-key")
+
+
+def _kept_secret(path: Path) -> str:
+    """A random secret kept (owner-only) in `path`, made on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(new_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
@@ -32,12 +35,7 @@ def development_auth(env: dict[str, str], run_dir: Path) -> str | None:
     return an admin token for it; None when the operator brought their own keys."""
     if env.get("JWT_SECRET") or env.get("JWT_JWKS_URL"):
         return None
-    run_dir.mkdir(parents=True, exist_ok=True)
-    secret_file = run_dir / "dev-jwt-secret"
-    if not secret_file.exists():
-        secret_file.write_text(new_secret())
-        secret_file.chmod(0o600)
-    env["JWT_SECRET"] = secret_file.read_text().strip()
+    env["JWT_SECRET"] = _kept_secret(run_dir / "dev-jwt-secret")
     token = admin_token(
         env["JWT_SECRET"],
         sub="dev-admin",
