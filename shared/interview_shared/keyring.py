@@ -9,7 +9,7 @@ topic of their own; `MemoryKeyRing` is the same contract in a dict, for tests an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 from interview_shared import pii
@@ -186,8 +186,3 @@ def _with_fields(event: E, change: _FieldChange) -> E:
 
 class _FieldChange(Protocol):
     def __call__(self, field: str, value: str, /) -> str: ...
-
-
-def subjects_of(events: Iterable[EventEnvelope]) -> set[uuid.UUID]:
-    """The subjects whose keys opening `events` needs (to fetch them in one go)."""
-    return {s for event in events for s in _subjects(event)}

@@ -359,7 +359,8 @@ class Commands:
     async def sealed_file(self, subject: uuid.UUID, data: bytes) -> bytes:
         """A file of the candidate's (a recording, a CV) as the blob store keeps it: encrypted
         with their data key, so an erasure shreds it too, backups included."""
-        await self._keys.create(subject)  # one registered before keys existed gets one now
+        # One registered before keys existed gets one now; bounded like every Kafka write.
+        await self._kafka(self._keys.create(subject))
         return await Privacy(self._keys).seal_file(subject, data)
 
     async def erase_candidate(self, candidate_id: uuid.UUID, ctx: Context) -> Written:
