@@ -16,10 +16,13 @@ async def _created(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> d
     return created
 
 
-async def interview_in_progress(api: httpx.AsyncClient) -> tuple[str, str]:
-    """A candidate, a question and an interview about it, IN_PROGRESS: (interview, question)."""
-    email = f"ops-{uuid.uuid4().hex}@example.com"
-    candidate = await _created(api, "/candidates", {"name": "Ops Test", "email": email})
+async def interview_in_progress(
+    api: httpx.AsyncClient, *, candidate: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """A candidate (`candidate`'s name and e-mail, else a new one), a question and an
+    interview about it, IN_PROGRESS: (interview, question)."""
+    person = candidate or {"name": "Ops Test", "email": f"ops-{uuid.uuid4().hex}@example.com"}
+    registered = await _created(api, "/candidates", person)
     question = await _created(
         api,
         "/questions",
@@ -35,7 +38,7 @@ async def interview_in_progress(api: httpx.AsyncClient) -> tuple[str, str]:
     interview = await _created(
         api,
         "/interviews",
-        {"candidate_id": candidate["id"], "title": "Ops", "question_ids": [question["id"]]},
+        {"candidate_id": registered["id"], "title": "Ops", "question_ids": [question["id"]]},
     )
     for status in ("READY", "IN_PROGRESS"):
         moved = await api.patch(f"/interviews/{interview['id']}", json={"status": status})

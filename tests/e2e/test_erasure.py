@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from flows import evaluation_of
+from flows import evaluation_of, interview_in_progress
 from interview_localinfra import create_database, drop_database
 from interview_localinfra.system import ServiceGroup
 from interview_store.main import create_app
@@ -53,36 +53,21 @@ async def created(api: httpx.AsyncClient, path: str, body: dict[str, Any]) -> di
 async def interviewed(api: httpx.AsyncClient, person: Person) -> tuple[str, str, str]:
     """The person registered, interviewed, answering and chatting: (candidate, interview,
     session)."""
-    candidate = await created(api, "/candidates", {"name": person.name, "email": person.email})
-    question = await created(
-        api,
-        "/questions",
-        {
-            "text": "What is a mutex?",
-            "skills": ["concurrency"],
-            "reference_answer": "A lock that lets one thread at a time into a critical section.",
-            "key_points": ["mutual exclusion", "one thread at a time"],
-        },
+    interview_id, question_id = await interview_in_progress(
+        api, candidate={"name": person.name, "email": person.email}
     )
-    interview = await created(
-        api,
-        "/interviews",
-        {"candidate_id": candidate["id"], "title": "Backend", "question_ids": [question["id"]]},
-    )
-    for status in ("READY", "IN_PROGRESS"):
-        moved = await api.patch(f"/interviews/{interview['id']}", json={"status": status})
-        assert moved.status_code == 200, moved.text
+    interview = (await api.get(f"/interviews/{interview_id}")).json()
     await created(
         api,
-        f"/interviews/{interview['id']}/answers",
-        {"question_id": question["id"], "text": person.answer},
+        f"/interviews/{interview_id}/answers",
+        {"question_id": question_id, "text": person.answer},
     )
-    session = await created(api, "/chat/sessions", {"interview_id": interview["id"]})
+    session = await created(api, "/chat/sessions", {"interview_id": interview_id})
     posted = await api.post(
         f"/chat/sessions/{session['id']}/messages", json={"content": person.message}
     )
     assert posted.status_code == 202, posted.text
-    return candidate["id"], interview["id"], session["id"]
+    return interview["candidate_id"], interview_id, session["id"]
 
 
 def log_files_holding(data_dir: Path, needles: list[bytes]) -> list[str]:
