@@ -77,7 +77,9 @@ class PostgresQuestionVectors:
 
     async def write(self, conn: Any, vectors: Iterable[QuestionVector]) -> None:
         """Upsert these vectors (call inside the transaction that writes the questions)."""
-        rows = list(vectors)
+        # In id order: the background embedder and a search's read-through can upsert the same
+        # questions at once, and two writers that lock rows in different orders deadlock.
+        rows = sorted(vectors, key=lambda v: v.question_id)
         if not rows:
             return
         await conn.executemany(
