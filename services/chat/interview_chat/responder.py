@@ -9,6 +9,7 @@ same ids (reply id and answer id derive from message ids), which the store dedup
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from interview_shared.domain import InterviewStatus
@@ -47,37 +48,67 @@ def answer_id_for(message_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_ANSWER_NAMESPACE, str(message_id))
 
 
-class _Reply:
-    """The deltas of one reply, published in order."""
+class ReplyStream:
+    """The deltas of one reply, in order, with at most one in flight.
+
+    Tokens that arrive while a delta waits for the broker's acknowledgement go out together as
+    the next delta, as Nagle's algorithm does for TCP: the first token leaves at once, an idle
+    system sends every token on its own, and a model faster than a Kafka round trip (or a busy
+    machine) yields fewer, larger deltas, so many concurrent replies do not flood the log, the
+    gateways' tails and the store with one event per token.
+    """
 
     def __init__(self, publisher: EventPublisher, posted: ChatMessagePosted) -> None:
         self._publisher = publisher
         self._posted = posted
         self.id = reply_id_for(posted.message_id)
         self.parts: list[str] = []
+        """Everything said so far, sent or about to be."""
+        self.deltas = 0
+        self._unsent: list[str] = []
+        self._sender: asyncio.Task[None] | None = None
 
-    async def send(self, text: str) -> None:
-        posted = self._posted
-        await self._publisher.publish(
-            ChatReplyDelta(
-                chat_session_id=posted.chat_session_id,
-                reply_id=self.id,
-                in_reply_to=posted.message_id,
-                index=len(self.parts),
-                delta=text,
-                correlation_id=posted.correlation_id,
-            )
-        )
+    def send(self, text: str) -> None:
+        """Say `text`: sent now, or with the next delta if one is in flight."""
+        if self._sender is not None and self._sender.done() and (lost := self._sender.exception()):
+            raise lost  # a delta the broker did not take ends the reply: it is redelivered
         self.parts.append(text)
+        self._unsent.append(text)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._drain())
 
-    def completed(self, **fields: object) -> ChatReplyCompleted:
+    async def flushed(self) -> None:
+        """Wait until every delta is acknowledged (raises if one was not)."""
+        if self._sender is not None:
+            await self._sender
+
+    async def _drain(self) -> None:
+        posted = self._posted
+        while self._unsent:
+            text = "".join(self._unsent)
+            self._unsent.clear()
+            await self._publisher.publish(
+                ChatReplyDelta(
+                    chat_session_id=posted.chat_session_id,
+                    reply_id=self.id,
+                    in_reply_to=posted.message_id,
+                    index=self.deltas,
+                    delta=text,
+                    correlation_id=posted.correlation_id,
+                )
+            )
+            self.deltas += 1
+
+    async def completed(self, **fields: object) -> ChatReplyCompleted:
+        """The completed reply, once its deltas are all acknowledged (they precede it)."""
+        await self.flushed()
         posted = self._posted
         return ChatReplyCompleted(
             chat_session_id=posted.chat_session_id,
             reply_id=self.id,
             in_reply_to=posted.message_id,
             content="".join(self.parts),
-            deltas=len(self.parts),
+            deltas=self.deltas,
             correlation_id=posted.correlation_id,
             **fields,
         )
@@ -117,7 +148,7 @@ class Responder:
             return
         status = await self._context.status(state)
         planned = policy.plan(state, posted, status, max_follow_ups=self._max_follow_ups)
-        reply = _Reply(self._publisher, posted)
+        reply = ReplyStream(self._publisher, posted)
         cancelled, follow_up = await self._cancellations.run(
             posted.message_id, self._generate(planned, state, posted, reply)
         )
@@ -126,19 +157,23 @@ class Responder:
             return
         resolution = policy.resolve(planned, state, follow_up=bool(follow_up))
         for fragment in tokens(resolution.suffix):
-            await reply.send(fragment)
+            reply.send(fragment)
         await self._effects(planned, resolution, state, posted)
-        completed = reply.completed(turn=resolution.turn)
+        completed = await reply.completed(turn=resolution.turn)
         await self._publisher.publish(completed)
         self._book.fold(completed)
 
     async def _generate(
-        self, planned: policy.Plan, state: SessionState, posted: ChatMessagePosted, reply: _Reply
+        self,
+        planned: policy.Plan,
+        state: SessionState,
+        posted: ChatMessagePosted,
+        reply: ReplyStream,
     ) -> bool:
         """Stream the interviewer's part of the turn; return whether it advised a follow-up."""
         if planned.move is None:
             for fragment in tokens(planned.fixed):
-                await reply.send(fragment)
+                reply.send(fragment)
             return False
         request = policy.request_for(planned, state, posted)
         advice: bool | None = None
@@ -147,7 +182,7 @@ class Responder:
                 if isinstance(item, Advice):
                     advice = item.follow_up if advice is None else advice
                 else:
-                    await reply.send(item)
+                    reply.send(item)
         except InterviewerUnusableError as exc:
             log.warning("interviewer_fallback", reason=str(exc), sent=len(reply.parts))
             if reply.parts:  # the turn is under way: keep what was said, the service goes on
@@ -157,7 +192,7 @@ class Responder:
                 if isinstance(item, Advice):
                     advice = item.follow_up
                 else:
-                    await reply.send(item)
+                    reply.send(item)
         if planned.move is not Move.ASSESS:
             return False
         return request.thin if advice is None else advice
@@ -208,7 +243,7 @@ class Responder:
         )
         self._book.set_status(interview_id, status)
 
-    async def _cancelled(self, planned: policy.Plan, reply: _Reply) -> None:
+    async def _cancelled(self, planned: policy.Plan, reply: ReplyStream) -> None:
         # What was streamed stays in the history; the answer so far stays open (no effects).
         if not reply.parts:
             return
@@ -217,9 +252,9 @@ class Responder:
             turn = turn.model_copy(
                 update={"step": turn.step + 1, "pending_message_ids": planned.answer_ids}
             )
-        completed = reply.completed(turn=turn, cancelled=True)
+        completed = await reply.completed(turn=turn, cancelled=True)
         await self._publisher.publish(completed)
         self._book.fold(completed)
 
 
-__all__ = ["Responder", "answer_id_for", "reply_id_for"]
+__all__ = ["ReplyStream", "Responder", "answer_id_for", "reply_id_for"]
