@@ -1,8 +1,8 @@
 """P2: the running system's evaluator process, CPU per message while it drains N answers
 produced straight to the answers topic, against what the work itself costs, measured in the
 same run: the raw aiokafka relay's CPU per message (`bench_service`'s relay worker, a process
-of its own) plus the offline scorer's in-process decode + score + encode per answer (CPU time,
-like the other two, so a busy machine does not inflate the baseline).
+of its own) plus the in-process decode + score + encode per answer with the scorer the service
+runs (CPU time, like the other two, so a busy machine does not inflate the baseline).
 
 The system's evaluator is the unmodified service with its real store beside it, so whatever it
 asks the store per answer is in its bill; `make bench-evaluator` measures it over a stub instead.
@@ -84,6 +84,7 @@ async def p2(
     )
     await system.quiesce()
     load_events = make_events(samples, answers, tag="p2e", seed=seed)
+    warm_events = make_events(samples, warmup, tag="p2ew", seed=seed + 1)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
@@ -94,13 +95,13 @@ async def p2(
                 _Polled(system),
                 pid=system.pid("evaluator"),
                 topic=topics.ANSWERS.name,
-                warmup=to_messages(make_events(samples, warmup, tag="p2ew", seed=seed + 1)),
+                warmup=to_messages(warm_events),
                 load=to_messages(load_events),
                 tags=("p2ew", "p2e"),
             )
     finally:
         await producer.stop()
-    local = in_process(load_events)
+    local = in_process(load_events, warmup=warm_events)
     return P2Result(
         answers=answers,
         evaluator_cpu_ms=drain.cpu_s * 1000 / answers,

@@ -208,6 +208,9 @@ class SemanticScorer(OfflineScorer):
 OfflineKind = Literal["semantic", "lexical"]
 
 
-def offline_scorer(kind: OfflineKind = "semantic") -> OfflineScorer:
-    """The offline scorer of that kind: the semantic one (default) or the v1 lexical one."""
-    return SemanticScorer() if kind == "semantic" else OfflineScorer()
+def offline_scorer(
+    kind: OfflineKind = "semantic", *, embedder: Embedder | None = None
+) -> OfflineScorer:
+    """The offline scorer of that kind: the semantic one (default, on `embedder` or the
+    process-wide one) or the v1 lexical one."""
+    return SemanticScorer(embedder=embedder) if kind == "semantic" else OfflineScorer()
