@@ -136,7 +136,9 @@ async def test_the_model_conducts_the_interview_to_completed_and_every_answer_is
     )
 
     deltas, greeting = await say(api, session["id"], "Hello, I'm ready.", me)
-    assert deltas[:3] == ["Welcome, ", "Ada. ", "Let's begin."]
+    # The first token leaves alone; the next ones may share a delta (one is in flight at a time).
+    assert deltas[0] == "Welcome, "
+    assert "".join(deltas).startswith("Welcome, Ada. Let's begin.")
     assert greeting.endswith(f"Question 1 of 2: {questions[0]['text']}")
     prompt = model.received[0].messages[1]["content"]
     assert f"Current question (1 of 2): {questions[0]['text']}" in prompt

@@ -75,18 +75,20 @@ class ReplyStream:
         self.parts.append(text)
         self._unsent.append(text)
         if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._drain())
+            # Taken now, not when the task first runs: a model whose chunks arrive buffered
+            # would otherwise merge the first token into the next ones before anything leaves.
+            first = "".join(self._unsent)
+            self._unsent.clear()
+            self._sender = asyncio.create_task(self._drain(first))
 
     async def flushed(self) -> None:
         """Wait until every delta is acknowledged (raises if one was not)."""
         if self._sender is not None:
             await self._sender
 
-    async def _drain(self) -> None:
+    async def _drain(self, text: str) -> None:
         posted = self._posted
-        while self._unsent:
-            text = "".join(self._unsent)
-            self._unsent.clear()
+        while text:
             await self._publisher.publish(
                 ChatReplyDelta(
                     chat_session_id=posted.chat_session_id,
@@ -98,6 +100,8 @@ class ReplyStream:
                 )
             )
             self.deltas += 1
+            text = "".join(self._unsent)
+            self._unsent.clear()
 
     async def completed(self, **fields: object) -> ChatReplyCompleted:
         """The completed reply, once its deltas are all acknowledged (they precede it)."""
