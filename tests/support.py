@@ -247,6 +247,7 @@ def consumer_record(
     partition: int = 0,
     offset: int = 0,
     timestamp: int = 0,
+    headers: tuple[tuple[str, bytes], ...] = (),
 ) -> ConsumerRecord[Any, Any]:
     """A record as aiokafka hands it to a consumer, for tests of handlers."""
     return ConsumerRecord(
@@ -260,7 +261,7 @@ def consumer_record(
         checksum=None,
         serialized_key_size=len(key or b""),
         serialized_value_size=len(value or b""),
-        headers=(),
+        headers=headers,
     )
 
 

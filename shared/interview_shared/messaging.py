@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -77,6 +77,18 @@ class EventPublisher:
             key=letter.key.encode() if letter.key else None,
             headers={"error_type": letter.error_type, "consumer_group": letter.consumer_group},
         )
+
+
+def is_reply_delta(headers: Sequence[tuple[str, bytes]] | None) -> bool:
+    """Whether a record is a `chat.reply.delta`, read from its headers without decoding it.
+
+    Most records of a streamed reply are deltas and only the gateway's live tail needs their
+    bodies; readers that keep completed replies skip them by this header.
+    """
+    return any(name == "event_type" and value == _REPLY_DELTA for name, value in headers or ())
+
+
+_REPLY_DELTA = b"chat.reply.delta"
 
 
 def _headers(event: EventEnvelope) -> dict[str, str]:

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -24,7 +22,7 @@ from interview_shared.events import (
     decode_event,
 )
 from interview_shared.keyring import Privacy
-from interview_shared.messaging import EventProcessor
+from interview_shared.messaging import EventProcessor, is_reply_delta
 from interview_shared.outcomes import OutcomeHub
 from pydantic import ValidationError
 
@@ -97,7 +95,7 @@ def follow_log(
     )
     async def follow_conversations(message: KafkaMessage) -> None:
         record = message.raw_message
-        if _is_delta(record.headers):  # type: ignore[union-attr]
+        if is_reply_delta(record.headers):  # type: ignore[union-attr]
             gate.seen(record)  # live-only: a conversation is made of completed replies
             return
         event = _decoded(record.value)  # type: ignore[union-attr]
@@ -120,14 +118,6 @@ def follow_log(
             outcomes.seen(outcome)
             if outcome.interview is not None:
                 book.observe(outcome.interview)
-
-
-def _is_delta(headers: Sequence[tuple[str, bytes]] | None) -> bool:
-    # Most records of a reply are deltas: the header says so without decoding the event.
-    return any(name == "event_type" and value == _DELTA for name, value in headers or ())
-
-
-_DELTA = b"chat.reply.delta"
 
 
 def _decoded(value: bytes | None) -> Event | None:

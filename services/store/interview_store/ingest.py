@@ -26,7 +26,7 @@ from interview_shared.events import (
 )
 from interview_shared.keyring import KeyRing, Privacy
 from interview_shared.logging import get_logger
-from interview_shared.messaging import EventProcessor
+from interview_shared.messaging import EventProcessor, is_reply_delta
 from interview_shared.metrics import (
     STORE_BATCH_SECONDS,
     STORE_EVENTS_APPLIED,
@@ -122,6 +122,8 @@ class BatchIngestor:
 
     async def _decode(self, records: Sequence[ConsumerRecord[Any, Any]]) -> Any:
         for record in records:
+            if is_reply_delta(record.headers):
+                continue  # live-only, kept by nobody: the completed reply carries the text
             try:
                 yield record, decode_event(record.value or b"")
             except ValidationError as exc:

@@ -126,6 +126,21 @@ async def test_poison_keeps_its_offsets_and_is_dead_lettered_once() -> None:
     assert announcer.announced == []
 
 
+async def test_reply_deltas_are_skipped_by_header_and_their_offsets_kept() -> None:
+    store, announcer, processor = MemoryStore(), Announcer(), Processor()
+    ingest = ingestor(store, announcer, processor)
+    ingest.catch_up.track({(TOPIC, 0): Replay(start=0, target=0, announced=0)})
+    event = candidate()
+    # The body is not an event: had the ingestor decoded it, it would be dead-lettered.
+    delta = consumer_record(
+        topic=TOPIC, offset=1, value=b"not json", headers=(("event_type", b"chat.reply.delta"),)
+    )
+    await ingest.ingest([record(0, event=event), delta])
+    assert processor.dead == []
+    assert announcer.announced == [event.event_id]
+    assert await store.consumed_offsets() == {(TOPIC, 0): KeptOffset(2, 0)}
+
+
 async def test_kept_offsets_never_move_back() -> None:
     store = MemoryStore()
     await store.apply([], offsets={(TOPIC, 0): KeptOffset(9, 5)})
