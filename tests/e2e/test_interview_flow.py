@@ -179,7 +179,8 @@ async def test_chat_streams_reply_and_keeps_history(api: httpx.AsyncClient) -> N
     # Streamed, not sent whole: the first word leaves alone; the offline interviewer's other
     # words are all ready while it is in flight, so they share the next delta.
     assert len(deltas) >= 2
-    assert completed["content"].startswith(deltas[0]) and len(deltas[0]) < 10
+    assert completed["content"].startswith(deltas[0])
+    assert len(deltas[0]) < 10
     assert "".join(deltas) == completed["content"]
     assert "What is a mutex?" in completed["content"]
 
