@@ -70,11 +70,15 @@ async def run_backend(backend: Backend, args: argparse.Namespace, workdir: Path)
     say(f"{backend}: starting Kafka{', PostgreSQL' if backend == 'postgres' else ''} and services")
     began = time.monotonic()
     async with BenchSystem(backend, workdir, log_level=args.log_level) as system:
-        say(f"{backend}: system ready in {time.monotonic() - began:.0f}s")
+        say(
+            f"{backend}: system ready in {time.monotonic() - began:.0f}s,"
+            f" idle at {system.idle_cpu_share:.2f} of a core"
+        )
         seeded = await system.seed(
             question=sample.question, reference=sample.reference, answer=sample.answer
         )
         results.notes.append(f"answer texts: {source}; gateway LOG_LEVEL={args.log_level}")
+        results.notes.append(f"services idle at {system.idle_cpu_share:.2f} of a core")
         if "p1" in args.scenario:
             say(f"{backend}: P1 ({args.p1_seconds:.0f}s each: bare endpoint, then gateway)")
             results.p1 = await p1(
