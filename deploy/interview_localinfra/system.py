@@ -107,7 +107,8 @@ async def wait_healthy(
 
 
 class ServiceGroup:
-    """The four services as processes: started in order and healthy, stopped in reverse.
+    """The four services as processes: started together until each is healthy, stopped gateway
+    first.
 
     Used by `make run` and by the end-to-end tests, so both exercise the same start-up path.
     """
@@ -140,24 +141,37 @@ class ServiceGroup:
         self._services = tuple(services)
 
     async def start(self, on_ready: Callable[[Service], None] = lambda _: None) -> None:
-        """Start each service and wait until its readiness probe answers 200."""
-        for service in self._services:
-            for attempt in range(1, self._start_attempts + 1):
-                try:
-                    await self.respawn(service.name)
-                    break
-                except ServiceStartError as exc:
-                    # Exited (e.g. Kafka unreachable for a moment) or hung: start it again after
-                    # a back-off, as an orchestrator would; a bad setting still fails in seconds.
-                    if attempt == self._start_attempts:
-                        raise
-                    delay = START_RETRY_DELAY_S * 2 ** (attempt - 1)
-                    say(
-                        f"{exc}; starting it again in {delay:.0f}s ({attempt + 1} of "
-                        f"{self._start_attempts})"
-                    )
-                    await asyncio.sleep(delay)
-            on_ready(service)
+        """Start every service at once and wait until each readiness probe answers 200.
+
+        They start together: each spends seconds importing and joining its consumer groups,
+        and none needs another to be ready first (the gateway's probe waits for the store's
+        itself). If one cannot be started, the others' starts are cancelled and it raises."""
+        starts = [asyncio.create_task(self._start_one(s, on_ready)) for s in self._services]
+        try:
+            await asyncio.gather(*starts)
+        except BaseException:
+            for task in starts:
+                task.cancel()
+            await asyncio.gather(*starts, return_exceptions=True)
+            raise
+
+    async def _start_one(self, service: Service, on_ready: Callable[[Service], None]) -> None:
+        for attempt in range(1, self._start_attempts + 1):
+            try:
+                await self.respawn(service.name)
+                break
+            except ServiceStartError as exc:
+                # Exited (e.g. Kafka unreachable for a moment) or hung: start it again after a
+                # back-off, as an orchestrator would; a bad setting still fails in seconds.
+                if attempt == self._start_attempts:
+                    raise
+                delay = START_RETRY_DELAY_S * 2 ** (attempt - 1)
+                say(
+                    f"{exc}; starting it again in {delay:.0f}s"
+                    f" ({attempt + 1} of {self._start_attempts})"
+                )
+                await asyncio.sleep(delay)
+        on_ready(service)
 
     async def restart(self, name: str, grace_s: float = 20.0) -> None:
         """Stop one service gracefully and start it again (restart and recovery tests)."""

@@ -58,8 +58,11 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
         )
     try:
 
-        async def gateway_ready() -> bool:
+        async def all_ready() -> bool:
             assert supervisor.returncode is None, log_path.read_text()
+            # The services start together; the supervisor's closing line says all four are up.
+            if "Ctrl-C stops" not in log_path.read_text():
+                return False
             try:
                 async with httpx.AsyncClient(timeout=2) as client:
                     url = f"http://127.0.0.1:{run_env['PORT']}/health/ready"
@@ -67,7 +70,7 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
             except httpx.HTTPError:
                 return False
 
-        await eventually(gateway_ready, timeout_s=180, interval_s=0.5)
+        await eventually(all_ready, timeout_s=180, interval_s=0.5)
         await _never_open(run_env["PORT"], log_path)
         children = _children(supervisor.pid)
         assert len(children) == 5, "Kafka and four services"

@@ -134,6 +134,10 @@ async def _supervised(
 
 async def _ready(proc: asyncio.subprocess.Process, port: str, log_path: Path) -> bool:
     assert proc.returncode is None, _report(log_path)
+    # The services start together: the gateway may be ready before the others, and only the
+    # supervisor's closing line says that all four are.
+    if "Ctrl-C stops" not in _text(log_path):
+        return False
     try:
         async with httpx.AsyncClient(timeout=2) as client:
             return (await client.get(f"http://127.0.0.1:{port}/health/ready")).status_code == 200
