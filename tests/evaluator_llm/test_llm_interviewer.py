@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import openai
 import pytest
 from chat_support import FULL_ANSWER, QUESTIONS, Chat, chat
-from fake_openai import FakeOpenAIServer, error, streamed
+from fake_openai import FakeOpenAIServer, Reply, error, streamed
 from interview_chat.llm_interviewer import OpenAIInterviewer
 from interview_shared.events import (
     AnswerSubmitted,
@@ -21,6 +22,16 @@ from support import eventually
 @pytest.fixture
 def interviewer(openai_client: openai.AsyncOpenAI) -> OpenAIInterviewer:
     return OpenAIInterviewer(openai_client, model="interviewer-test", timeout_s=1.0)
+
+
+def event_stream(*events: bytes) -> Reply:
+    """A 200 `text/event-stream` whose body is exactly `events`."""
+    return Reply(headers={"content-type": "text/event-stream"}, chunks=events)
+
+
+def chunk_data(content: str) -> str:
+    choice = {"index": 0, "delta": {"content": content}, "finish_reason": None}
+    return json.dumps({"object": "chat.completion.chunk", "choices": [choice]})
 
 
 async def started(interviewer: OpenAIInterviewer, fake: FakeOpenAIServer) -> Chat:
@@ -45,6 +56,27 @@ async def test_the_streamed_reply_comes_from_the_model_with_the_question_appende
     assert "Interview: Backend" in user["content"]
     assert f"Current question (1 of 2): {QUESTIONS[0].text}" in user["content"]
     assert "<candidate>Hello</candidate>" in user["content"]
+
+
+async def test_the_stream_is_read_as_server_sent_events_whatever_their_layout(
+    interviewer: OpenAIInterviewer, fake_openai: FakeOpenAIServer
+) -> None:
+    session = await chat(interviewer=interviewer)
+    split = chunk_data("to the ").replace(', "choices"', ',\ndata: "choices"')
+    fake_openai.enqueue(
+        event_stream(
+            b": keep-alive comment\n\n",
+            f"data: {chunk_data('Welcome ')}\r\n\r\n".encode(),  # CRLF line ends
+            f"data: {split}\n\n".encode(),  # one event, its data over two lines
+            f"event: message\ndata:{chunk_data('interview!')}\n\n".encode(),  # no space
+            b"data: [DONE]\n\n",
+        )
+    )
+
+    await session.say("Hello")
+
+    (greeting,) = session.replies()
+    assert greeting.startswith("Welcome to the interview!\n\nQuestion 1 of 2")
 
 
 async def test_the_model_sees_the_answer_and_the_conversation_but_never_the_reference(
@@ -92,8 +124,26 @@ async def test_the_model_may_advise_a_follow_up_but_not_beyond_the_limit(
         streamed("ACTION: FOLLOW_UP\n"),  # a follow-up without a question
         error(500),
         streamed("ACTION: NEXT\n", "late", chunk_delay_s=3.0),  # no token within the timeout
+        event_stream(b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n'),
+        event_stream(  # a chunk that would move on, but sent as an error event
+            b"event: error\ndata: " + chunk_data("ACTION: NEXT\n").encode() + b"\n\n",
+            f"data: {chunk_data('Moving on.')}\n\n".encode(),
+        ),
+        event_stream(b"data: {not json\n\n"),
+        event_stream(b"data: [1, 2]\n\n"),
     ],
-    ids=["no-action", "malformed", "refused", "empty-follow-up", "http-500", "timeout"],
+    ids=[
+        "no-action",
+        "malformed",
+        "refused",
+        "empty-follow-up",
+        "http-500",
+        "timeout",
+        "error-in-stream",
+        "error-event",
+        "not-json",
+        "not-an-object",
+    ],
 )
 async def test_unusable_model_output_falls_back_to_the_service_policy(
     interviewer: OpenAIInterviewer, fake_openai: FakeOpenAIServer, reply: object

@@ -10,8 +10,9 @@ falls back to its own policy: an interview never stalls on the model.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import openai
@@ -37,6 +38,51 @@ class InterviewerUnusableError(Exception):
     """The model's output cannot be used for this turn."""
 
 
+@dataclass(frozen=True)
+class _Event:
+    name: str
+    data: str
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[_Event]:
+    """Server-sent events (the WHATWG event-stream format) from a response's lines: `data:`
+    lines joined, `event:` kept, comments skipped; an event ends at a blank line."""
+    name, data = "", list[str]()
+    async for line in lines:
+        if not line:
+            if data:
+                yield _Event(name or "message", "\n".join(data))
+            name, data = "", []
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            name = value
+
+
+def _chunk_texts(event: _Event) -> list[str]:
+    """The content of one streamed chat-completion chunk (its first choice); raise on an error
+    event, a refusal or a chunk that is not one."""
+    try:
+        chunk = json.loads(event.data)
+    except ValueError as exc:
+        raise InterviewerUnusableError("a chunk that is not JSON") from exc
+    if not isinstance(chunk, dict):
+        raise InterviewerUnusableError("a chunk that is not an object")
+    if event.name == "error" or chunk.get("error"):
+        raise InterviewerUnusableError("the endpoint sent an error")
+    texts = []
+    for choice in (chunk.get("choices") or [])[:1]:
+        delta = choice.get("delta") or {}
+        if delta.get("refusal") or choice.get("finish_reason") == "content_filter":
+            raise InterviewerUnusableError("the model refused")
+        if isinstance(content := delta.get("content"), str) and content:
+            texts.append(content)
+    return texts
+
+
 class OpenAIInterviewer:
     """Streams each turn from a chat-completions endpoint (`stream=true`)."""
 
@@ -50,18 +96,22 @@ class OpenAIInterviewer:
 
     async def reply(self, request: TurnRequest) -> AsyncIterator[str | Advice]:
         """The turn's fragments as the model streams them (the advice first, when assessing)."""
+        # The openai client makes the request (auth, errors, base URL) but the stream is read
+        # as raw server-sent events: its pydantic model per chunk was a third of this
+        # service's CPU under 200 open streams (docs/chat-performance.md).
+        streaming = self._client.chat.completions.with_streaming_response.create(
+            model=self._model,
+            messages=messages(request),  # type: ignore[arg-type]
+            stream=True,
+            temperature=self._temperature,
+        )
         try:
             async with asyncio.timeout(self._timeout_s):
-                stream: Any = await self._client.chat.completions.create(
-                    model=self._model,
-                    messages=messages(request),  # type: ignore[arg-type]
-                    stream=True,
-                    temperature=self._temperature,
-                )
+                response = await streaming.__aenter__()
         except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
             raise InterviewerUnusableError(f"request failed: {type(exc).__name__}") from exc
         try:
-            texts = self._texts(stream)
+            texts = self._texts(_events(response.iter_lines()))
             if request.move is Move.ASSESS:
                 async for item in self._advised(texts):
                     yield item
@@ -69,26 +119,25 @@ class OpenAIInterviewer:
                 async for text in self._plain(texts):
                     yield text
         finally:
-            await stream.close()  # on cancellation too: the endpoint stops generating
+            # On cancellation too: closing the response stops the endpoint generating.
+            await streaming.__aexit__(None, None, None)
 
-    async def _texts(self, stream: Any) -> AsyncIterator[str]:
-        iterator = stream.__aiter__()
+    async def _texts(self, events: AsyncIterator[_Event]) -> AsyncIterator[str]:
         while True:
             try:
                 async with asyncio.timeout(self._timeout_s):
-                    chunk = await iterator.__anext__()
+                    event = await anext(events)
             except StopAsyncIteration:
                 return
-            except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
+            except Exception as exc:
+                # Reading the model's stream failed: a timeout or whatever the HTTP library
+                # under the openai client raises, unwrapped when the body is read raw (httpx,
+                # or httpx2 in openai 3.x: no common base class). The turn falls back.
                 raise InterviewerUnusableError(f"stream failed: {type(exc).__name__}") from exc
-            for choice in chunk.choices[:1]:
-                if (
-                    getattr(choice.delta, "refusal", None)
-                    or choice.finish_reason == "content_filter"
-                ):
-                    raise InterviewerUnusableError("the model refused")
-                if choice.delta.content:
-                    yield choice.delta.content
+            if event.data.startswith("[DONE]"):
+                return
+            for text in _chunk_texts(event):
+                yield text
 
     async def _plain(self, texts: AsyncIterator[str]) -> AsyncIterator[str]:
         # An action line nobody asked for means the model did not follow its task (a follow-up
