@@ -36,6 +36,8 @@ class Reply:
     chunks: tuple[bytes, ...] = ()
     """A streamed body: sent chunk by chunk, `chunk_delay_s` apart (then `body`, if any)."""
     chunk_delay_s: float = 0.0
+    cut: bool = False
+    """Drop the connection after the chunks instead of ending the body (a read error)."""
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,8 @@ async def _stream(send: Send, receive: Receive, reply: Reply) -> bool:
             await asyncio.wait({gone}, timeout=reply.chunk_delay_s)
             if gone.done():
                 return False
+        if reply.cut:  # uvicorn closes the connection mid-body when the application fails
+            raise RuntimeError("scripted cut")
         await send({"type": "http.response.body", "body": b""})
     except OSError:
         return False
