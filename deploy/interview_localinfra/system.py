@@ -51,6 +51,8 @@ class Service:
 
 
 START_RETRY_DELAY_S = 1.0
+ALL_READY = "Ctrl-C stops"
+"""How `make run`'s line saying that all four services are ready ends (tests wait for it)."""
 
 # Start order: the store first (the others read it), the gateway last; stop in reverse.
 SERVICES = (
@@ -298,7 +300,7 @@ async def run() -> int:
 
         await services.start(ready)
         gateway = f"http://localhost:{SERVICES[-1].port(env)}"
-        say(f"the gateway is at {gateway} (API docs: {gateway}/docs); Ctrl-C stops")
+        say(f"the gateway is at {gateway} (API docs: {gateway}/docs); {ALL_READY}")
         if dev_token is not None:
             say(f"admin token (also in .run/dev-token): {dev_token}")
             curl = 'curl -H "Authorization: Bearer $(cat .run/dev-token)"'

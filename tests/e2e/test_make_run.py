@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from interview_localinfra._process import free_port
-from interview_localinfra.system import local_service_env
+from interview_localinfra.system import ALL_READY, local_service_env
 from support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -61,7 +61,7 @@ async def test_make_run_starts_everything_and_ctrl_c_stops_everything(
         async def all_ready() -> bool:
             assert supervisor.returncode is None, log_path.read_text()
             # The services start together; the supervisor's closing line says all four are up.
-            if "Ctrl-C stops" not in log_path.read_text():
+            if ALL_READY not in log_path.read_text():
                 return False
             try:
                 async with httpx.AsyncClient(timeout=2) as client:

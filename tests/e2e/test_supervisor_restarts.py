@@ -15,7 +15,7 @@ import httpx
 import pytest
 from flows import score_an_answer
 from interview_localinfra._process import free_port
-from interview_localinfra.system import local_service_env
+from interview_localinfra.system import ALL_READY, local_service_env
 from support import AUTH_ENV, bearer, eventually
 
 pytestmark = [
@@ -136,7 +136,7 @@ async def _ready(proc: asyncio.subprocess.Process, port: str, log_path: Path) ->
     assert proc.returncode is None, _report(log_path)
     # The services start together: the gateway may be ready before the others, and only the
     # supervisor's closing line says that all four are.
-    if "Ctrl-C stops" not in _text(log_path):
+    if ALL_READY not in _text(log_path):
         return False
     try:
         async with httpx.AsyncClient(timeout=2) as client:

@@ -131,6 +131,7 @@ async def test_the_model_may_advise_a_follow_up_but_not_beyond_the_limit(
         ),
         event_stream(b"data: {not json\n\n"),
         event_stream(b"data: [1, 2]\n\n"),
+        event_stream(b'data: {"choices": [1]}\n\n'),
         Reply(headers={"content-type": "text/event-stream"}, chunks=(b": hi\n\n",), cut=True),
     ],
     ids=[
@@ -144,6 +145,7 @@ async def test_the_model_may_advise_a_follow_up_but_not_beyond_the_limit(
         "error-event",
         "not-json",
         "not-an-object",
+        "not-a-choice",
         "connection-cut",
     ],
 )

@@ -11,7 +11,7 @@ read by:
 - service: `OpenAIInterviewer.reply`, which reads the stream as server-sent events.
 
 The figure is this thread's CPU time (`time.thread_time`: the stand-in is another process) per
-1,000 chunks, and the service's as a ratio to the baseline's. Not part of any service's runtime.
+chunk, and the service's mean as a ratio to the baseline's. Not part of any service's runtime.
 """
 
 from __future__ import annotations

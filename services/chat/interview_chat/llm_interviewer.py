@@ -10,6 +10,7 @@ falls back to its own policy: an interview never stalls on the model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -62,9 +63,9 @@ async def _events(lines: AsyncIterator[str]) -> AsyncIterator[_Event]:
             name = value
 
 
-def _chunk_texts(event: _Event) -> list[str]:
-    """The content of one streamed chat-completion chunk (its first choice); raise on an error
-    event, a refusal or a chunk that is not one."""
+def _chunk_text(event: _Event) -> str:
+    """The content of one streamed chat-completion chunk (its first choice; "" for none); raise
+    on an error event, a refusal or a chunk that is not one."""
     try:
         chunk = json.loads(event.data)
     except ValueError as exc:
@@ -73,14 +74,17 @@ def _chunk_texts(event: _Event) -> list[str]:
         raise InterviewerUnusableError("a chunk that is not an object")
     if event.name == "error" or chunk.get("error"):
         raise InterviewerUnusableError("the endpoint sent an error")
-    texts = []
-    for choice in (chunk.get("choices") or [])[:1]:
-        delta = choice.get("delta") or {}
-        if delta.get("refusal") or choice.get("finish_reason") == "content_filter":
-            raise InterviewerUnusableError("the model refused")
-        if isinstance(content := delta.get("content"), str) and content:
-            texts.append(content)
-    return texts
+    choices = chunk.get("choices") or [{}]
+    choice = choices[0] if isinstance(choices, list) else None
+    if not isinstance(choice, dict):
+        raise InterviewerUnusableError("a chunk without a readable choice")
+    delta = choice.get("delta") or {}
+    if not isinstance(delta, dict):
+        raise InterviewerUnusableError("a chunk without a readable delta")
+    if delta.get("refusal") or choice.get("finish_reason") == "content_filter":
+        raise InterviewerUnusableError("the model refused")
+    content = delta.get("content")
+    return content if isinstance(content, str) else ""
 
 
 class OpenAIInterviewer:
@@ -105,12 +109,13 @@ class OpenAIInterviewer:
             stream=True,
             temperature=self._temperature,
         )
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                response = await streaming.__aenter__()
-        except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
-            raise InterviewerUnusableError(f"request failed: {type(exc).__name__}") from exc
-        try:
+        # Leaving the stack closes the response, on cancellation too: the endpoint stops.
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    response = await stack.enter_async_context(streaming)
+            except (openai.OpenAIError, httpx.HTTPError, TimeoutError) as exc:
+                raise InterviewerUnusableError(f"request failed: {type(exc).__name__}") from exc
             texts = self._texts(_events(response.iter_lines()))
             if request.move is Move.ASSESS:
                 async for item in self._advised(texts):
@@ -118,9 +123,6 @@ class OpenAIInterviewer:
             else:
                 async for text in self._plain(texts):
                     yield text
-        finally:
-            # On cancellation too: closing the response stops the endpoint generating.
-            await streaming.__aexit__(None, None, None)
 
     async def _texts(self, events: AsyncIterator[_Event]) -> AsyncIterator[str]:
         while True:
@@ -136,7 +138,7 @@ class OpenAIInterviewer:
                 raise InterviewerUnusableError(f"stream failed: {type(exc).__name__}") from exc
             if event.data.startswith("[DONE]"):
                 return
-            for text in _chunk_texts(event):
+            if text := _chunk_text(event):
                 yield text
 
     async def _plain(self, texts: AsyncIterator[str]) -> AsyncIterator[str]:
