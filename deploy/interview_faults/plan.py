@@ -11,7 +11,8 @@ from pathlib import Path
 
 from interview_faults import chaos, model_faults, poison, replays, scenarios
 from interview_faults.model import ModelStandIn, model_stand_in
-from interview_faults.result import Result
+from interview_faults.result import LOST_CHECK, Result
+from interview_faults.stall import consumer_groups
 from interview_faults.system import Backend, Infra, System, infra, system
 
 
@@ -50,7 +51,7 @@ async def run_one(base: Infra, name: str, store: Backend, *, log_dir: Path | Non
             env = {**entry.env, **(model.env() if model else {})}
             async with system(base, store, extra_env=env, log_dir=logs) as running:
                 running.model = model
-                result = await entry.run(running)
+                result = await _located(await entry.run(running), running)
     except Exception as exc:
         result = Result(name, store)
         result.require(f"ran ({type(exc).__name__}: {exc})", False)
@@ -89,4 +90,11 @@ async def run_chaos(base: Infra, store: str, minutes: float, *, log_dir: Path) -
     """The chaos run on one store."""
     backend: Backend = "postgres" if store == "postgres" else "memory"
     async with system(base, backend, log_dir=log_dir / f"chaos-{store}") as running:
-        return await chaos.chaos(running, minutes=minutes)
+        return await _located(await chaos.chaos(running, minutes=minutes), running)
+
+
+async def _located(result: Result, running: System) -> Result:
+    """The result, with its consumers' state noted when it lost answers (while they run)."""
+    if not result.checks.get(LOST_CHECK, True):
+        result.notes += await consumer_groups(running)
+    return result

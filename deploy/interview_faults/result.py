@@ -10,6 +10,8 @@ from pathlib import Path
 from interview_faults.check import Tally
 from interview_faults.ledger import Ledger
 
+LOST_CHECK = "0 acknowledged lost"
+
 
 @dataclass
 class Result:
@@ -39,7 +41,14 @@ class Result:
             http_5xx=ledger.server_errors,
             drain_s=drain_s,
         )
-        result.require("0 acknowledged lost", tally.lost(ledger) == 0)
+        result.require(LOST_CHECK, tally.lost(ledger) == 0)
+        if tally.lost(ledger):
+            unscored = set(ledger.acknowledged) - tally.scored
+            judged = len(unscored & {key[0] for key in tally.log_ids})
+            result.notes.append(
+                f"unscored {len(unscored)}: {judged} judged on the log (store behind), "
+                f"{len(unscored) - judged} not (evaluator behind)"
+            )
         result.require("each scored once", result.duplicates == 0)
         if ledger.server_errors:
             by_status = sorted((k, n) for k, n in ledger.statuses.items() if k >= 500)
