@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
+from interview_shared.batches import IDLE_WAIT_MS, prompt_batches
 from interview_shared.blobs import BlobStore, FilesystemBlobStore
 from interview_shared.events import EventEnvelope, OutcomeRecorded, decode_event
 from interview_shared.keyring import KeyRing, MemoryKeyRing, Privacy
@@ -51,9 +52,8 @@ STREAMED = (topics.INTERVIEWS, topics.ANSWERS, topics.EVALUATIONS)
 """The topics of an interview's SSE stream (all keyed by interview id)."""
 LIVE_TOPICS = (*STREAMED, topics.CHAT_REPLIES)
 # The tails see every event of the cluster: one handler call per poll, not per message, keeps
-# their cost off the requests that wait on them. An empty poll waits this long once more.
+# their cost off the requests that wait on them. A record is handed over as soon as it arrives.
 TAIL_MAX_RECORDS = 1000
-TAIL_BATCH_TIMEOUT_MS = 5
 E = TypeVar("E")
 
 
@@ -181,16 +181,18 @@ def _tail_outcomes(
 ) -> None:
     # No consumer group, from the latest offset: every replica sees every outcome and picks out
     # those of its own requests (a future per event id); it commits nothing, hence ACK_FIRST.
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         topics.OUTCOMES.name,
         auto_offset_reset="latest",
         ack_policy=AckPolicy.ACK_FIRST,
         batch=True,
         max_records=TAIL_MAX_RECORDS,
-        batch_timeout_ms=TAIL_BATCH_TIMEOUT_MS,
+        batch_timeout_ms=IDLE_WAIT_MS,
         title="gateway-outcomes",
         description="Resolves waiting writes, feeds the projection and releases SSE frames.",
     )
+
+    @prompt_batches(subscriber)
     async def follow(message: KafkaMessage) -> None:
         # Every replica sees every outcome of the cluster: decode only those it has a use for.
         def wanted(record: ConsumerRecord[Any, Any]) -> bool:
@@ -212,16 +214,18 @@ def _tail_outcomes(
 def _tail_live_topics(broker: KafkaBroker, gate: AppliedGate, privacy: Privacy) -> None:
     # No consumer group: every gateway replica sees every event (a broadcast) and commits
     # nothing, so ACK_FIRST is right here; SSE streams what happens from now on.
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *(topic.name for topic in LIVE_TOPICS),
         auto_offset_reset="latest",
         ack_policy=AckPolicy.ACK_FIRST,
         batch=True,
         max_records=TAIL_MAX_RECORDS,
-        batch_timeout_ms=TAIL_BATCH_TIMEOUT_MS,
+        batch_timeout_ms=IDLE_WAIT_MS,
         title="gateway-live-events",
         description="Fans live events out to SSE streams by aggregate id.",
     )
+
+    @prompt_batches(subscriber)
     async def relay(message: KafkaMessage) -> None:
         # Only what an open stream watches is decoded (the owning consumers dead-letter poison).
         for event in _decoded(message, EventEnvelope, lambda record: gate.watched(_key(record))):
