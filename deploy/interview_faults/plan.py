@@ -12,7 +12,7 @@ from pathlib import Path
 from interview_faults import chaos, model_faults, poison, replays, scenarios
 from interview_faults.model import ModelStandIn, model_stand_in
 from interview_faults.result import LOST_CHECK, Result
-from interview_faults.stall import consumer_groups
+from interview_faults.stall import group_notes
 from interview_faults.system import Backend, Infra, System, infra, system
 
 
@@ -96,5 +96,5 @@ async def run_chaos(base: Infra, store: str, minutes: float, *, log_dir: Path) -
 async def _located(result: Result, running: System) -> Result:
     """The result, with its consumers' state noted when it lost answers (while they run)."""
     if not result.checks.get(LOST_CHECK, True):
-        result.notes += await consumer_groups(running)
+        result.notes += await group_notes(running)
     return result

@@ -41,9 +41,9 @@ class Result:
             http_5xx=ledger.server_errors,
             drain_s=drain_s,
         )
-        result.require(LOST_CHECK, tally.lost(ledger) == 0)
-        if tally.lost(ledger):
-            unscored = set(ledger.acknowledged) - tally.scored
+        unscored = set(ledger.acknowledged) - tally.scored
+        result.require(LOST_CHECK, not unscored)
+        if unscored:
             judged = len(unscored & {key[0] for key in tally.log_ids})
             result.notes.append(
                 f"unscored {len(unscored)}: {judged} judged on the log (store behind), "

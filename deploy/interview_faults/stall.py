@@ -9,48 +9,47 @@ that does not come back is at least located.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from interview_shared import topics
 from interview_shared.topics import Topic
 
-from interview_faults.system import System
+from interview_faults.system import System, consumer_groups
 
 
-async def consumer_groups(system: System) -> list[str]:
+async def group_notes(system: System) -> list[str]:
     """A note per consumer group of the system: its state, members and committed lag."""
-    prefix = system.group.env["CONSUMER_GROUP_PREFIX"]
-    groups: dict[str, tuple[Topic, ...]] = {f"{prefix}-evaluator": (topics.ANSWERS,)}
-    if system.backend == "postgres":  # the memory store keeps no group
-        groups[f"{prefix}-store"] = tuple(topics.DOMAIN_TOPICS)
+    groups = consumer_groups(system.group.env["CONSUMER_GROUP_PREFIX"], system.backend)
     try:
-        return [
-            await group_line(system.infra.bootstrap, group_id, chosen)
-            for group_id, chosen in groups.items()
-        ]
+        return await group_lines(system.infra.bootstrap, groups)
     except Exception as exc:  # a report must not hide the failure it describes
         return [f"group state unavailable ({type(exc).__name__}: {exc})"]
 
 
-async def group_line(bootstrap: str, group_id: str, chosen: tuple[Topic, ...]) -> str:
-    """One group's note: its state, how many members it has and its committed lag."""
+async def group_lines(bootstrap: str, groups: Mapping[str, tuple[Topic, ...]]) -> list[str]:
+    """One note per group: its role, state, member count and committed lag."""
+    async with AsyncExitStack() as stack:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        stack.push_async_callback(admin.close)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        stack.push_async_callback(consumer.stop)
+        return [await _line(admin, consumer, g, chosen) for g, chosen in groups.items()]
+
+
+async def _line(
+    admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group_id: str, chosen: tuple[Topic, ...]
+) -> str:
     partitions = [TopicPartition(t.name, p) for t in chosen for p in range(t.partitions)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_consumer_groups([group_id])
-        # DescribeGroups v0+: (error, group, state, protocol type, protocol, members, ...)
-        _, _, state, _, _, members, *_ = described.groups[0]
-        committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
-    finally:
-        await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
+    (described,) = await admin.describe_consumer_groups([group_id])
+    # DescribeGroups v0+: (error, group, state, protocol type, protocol, members, ...)
+    _, _, state, _, _, members, *_ = described.groups[0]
+    committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
+    ends = await consumer.end_offsets(partitions)
     # A partition the group never committed reads as offset -1 (or is missing): all of it.
     lag = sum(ends[p] - max(0, committed[p].offset if p in committed else 0) for p in partitions)
-    name = group_id.rsplit("-", 1)[-1]
-    return f"group {name}: {state}, {len(members)} member(s), committed lag {lag}"
+    role = group_id.rsplit("-", 1)[-1]
+    return f"group {role}: {state}, {len(members)} member(s), committed lag {lag}"

@@ -187,15 +187,26 @@ async def system(
             await drop_database(base.postgres.dsn, database)
 
 
+def consumer_groups(prefix: str, backend: Backend) -> dict[str, tuple[topics.Topic, ...]]:
+    """The consumer groups of a system whose groups start with `prefix`, and their topics.
+
+    The memory store keeps no group (it rebuilds from the whole log); the PostgreSQL store's
+    group reads every domain topic."""
+    groups: dict[str, tuple[topics.Topic, ...]] = {
+        f"{prefix}-evaluator": (topics.ANSWERS,),
+        f"{prefix}-replays": (topics.REPLAYS,),
+    }
+    if backend == "postgres":
+        groups[f"{prefix}-store"] = tuple(topics.DOMAIN_TOPICS)
+    return groups
+
+
 async def _groups_at_end(bootstrap: str, prefix: str, backend: Backend) -> None:
     """Commit the scenario's new groups at the end of their topics: each scenario judges its
     own answers, not every earlier scenario's again (a fresh group would start at the earliest
-    offset, and R7's judge would spend its phases on the backlog). The memory store has no
-    group and rebuilds from the whole log, as it does in production."""
-    groups = {f"{prefix}-evaluator": [topics.ANSWERS], f"{prefix}-replays": [topics.REPLAYS]}
-    if backend == "postgres":
-        groups[f"{prefix}-store"] = list(topics.DOMAIN_TOPICS)  # its database is new and empty
-    for group_id, chosen in groups.items():
+    offset, and R7's judge would spend its phases on the backlog). The PostgreSQL store's
+    database is new and empty, so its group starts at the end too."""
+    for group_id, chosen in consumer_groups(prefix, backend).items():
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
         )

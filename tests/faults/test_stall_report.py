@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from interview_faults.check import Tally
 from interview_faults.ledger import Ledger
 from interview_faults.result import Result
-from interview_faults.stall import group_line
+from interview_faults.stall import group_lines
 from interview_faults.system import Infra
 from interview_shared.topics import PartitionKey, Topic
 
@@ -44,8 +44,8 @@ async def test_a_group_behind_its_topic_is_noted_with_its_state_and_lag(
         await consumer.commit({TopicPartition(topic.name, 0): 3})
     finally:
         await consumer.stop()
-    line = await group_line(bootstrap, group_id, (topic,))
-    assert line == "group evaluator: Empty, 0 member(s), committed lag 4"
+    lines = await group_lines(bootstrap, {group_id: (topic,)})
+    assert lines == ["group evaluator: Empty, 0 member(s), committed lag 4"]
 
 
 def test_a_scenario_that_lost_answers_says_which_consumer_is_behind() -> None:
