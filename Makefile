@@ -13,7 +13,10 @@ help: ## List the targets
 
 setup: ## Install uv and the locked Python environment
 	@deploy/scripts/bootstrap.sh
-	@$(UV) sync --frozen --quiet
+	@# Bytecode compiled once here: uv does not by default, and where PYTHONDONTWRITEBYTECODE is
+	@# set nothing caches it, so every service start recompiled its libraries (an import took
+	@# 3.4-5.0 s of CPU instead of 1.2-1.5 s). Re-checking a compiled environment takes 0.7 s.
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 run: setup ## Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), the topics and the four services
 	@$(UV) run --frozen python -m interview_localinfra.system
