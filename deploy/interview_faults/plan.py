@@ -97,4 +97,6 @@ async def _located(result: Result, running: System) -> Result:
     """The result, with its consumers' state noted when it lost answers (while they run)."""
     if not result.checks.get(LOST_CHECK, True):
         result.notes += await group_notes(running)
+        asked = await running.dump_tasks()
+        result.notes.append(f"asyncio task stacks logged by {', '.join(asked)}")
     return result

@@ -28,6 +28,7 @@ from interview_localinfra.devauth import admin_token
 from interview_localinfra.system import SERVICES, ServiceGroup, local_service_env
 from interview_shared import topics
 from interview_shared.auth import new_secret
+from interview_shared.task_dump import DUMP_SIGNAL
 
 from interview_faults.model import ModelStandIn
 
@@ -120,6 +121,15 @@ class System:
         self.exit_seconds.setdefault(name, []).append(took)
         self.exit_codes.setdefault(name, []).append(proc.returncode or 0)
         return took
+
+    async def dump_tasks(self) -> list[str]:
+        """Ask every running service to log its asyncio tasks' stacks (`task_dump`); the
+        services that were asked."""
+        asked = [n for n, p in self.group.procs.items() if p.poll() is None]
+        for name in asked:
+            self.group.procs[name].send_signal(DUMP_SIGNAL)
+        await asyncio.sleep(1.0)  # the dump is one log line, written by the service's loop
+        return asked
 
     async def respawn(self, name: str) -> None:
         """Start a service that has exited and wait until it is ready."""

@@ -25,6 +25,7 @@ from interview_shared.http import HealthCheck, health_router, install_error_hand
 from interview_shared.http_metrics import HttpMetricsMiddleware
 from interview_shared.lag import LagMonitor, consumer_groups
 from interview_shared.settings import ServiceSettings
+from interview_shared.task_dump import dumping_tasks_on_signal
 from interview_shared.telemetry import tracing_enabled
 
 Resources = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -80,13 +81,14 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with resources(app):
-            await broker.start()
-            try:
-                async with lag.running() if lag is not None else nullcontext():
-                    yield
-            finally:
-                await broker.stop()
+        with dumping_tasks_on_signal():  # where a stalled consumer waits (kill -USR1)
+            async with resources(app):
+                await broker.start()
+                try:
+                    async with lag.running() if lag is not None else nullcontext():
+                        yield
+                finally:
+                    await broker.stop()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.broker = broker  # tests wrap it in FastStream's TestKafkaBroker
