@@ -12,9 +12,6 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
 TAXONOMY: dict[str, tuple[str, ...]] = {
     "python": ("python",),
     "java": ("java",),
@@ -90,6 +87,10 @@ def cv_text(data: bytes, *, pdf: bool) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CvUnreadableError("the text file is not UTF-8") from exc
+    # Imported here: pypdf is half a second of every gateway start, and few requests are CVs.
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n".join(page.extract_text() or "" for page in reader.pages)

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from interview_shared.domain import ChatRole
 
@@ -73,6 +73,19 @@ class Interviewer(Protocol):
     def reply(self, request: TurnRequest) -> AsyncIterator[str | Advice]:
         """Yield the turn's fragments in order; their concatenation is the turn's text."""
         ...
+
+
+@runtime_checkable
+class ClosableInterviewer(Interviewer, Protocol):
+    """An interviewer holding a connection (a model's client) the service closes at exit."""
+
+    async def aclose(self) -> None:
+        """Release the connection."""
+        ...
+
+
+class InterviewerUnusableError(Exception):
+    """The model's output cannot be used for this turn (the service's own policy takes over)."""
 
 
 _WORD = re.compile(r"\S+\s*")

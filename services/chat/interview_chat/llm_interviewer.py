@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 import openai
 
-from interview_chat.interviewer import Advice, Move, TurnRequest
+from interview_chat.interviewer import Advice, InterviewerUnusableError, Move, TurnRequest
 from interview_chat.interviewer_prompt import messages, parse_action
 
 _ACTION_LINE_MAX = 200
@@ -33,10 +33,6 @@ def _may_be_action(head: str) -> bool:
     if stripped.startswith("ACTION:"):
         return "\n" not in stripped
     return "ACTION:".startswith(stripped)
-
-
-class InterviewerUnusableError(Exception):
-    """The model's output cannot be used for this turn."""
 
 
 @dataclass(frozen=True)

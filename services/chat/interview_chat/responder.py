@@ -27,8 +27,14 @@ from interview_shared.outcomes import OutcomeHub
 from interview_chat import policy
 from interview_chat.cancellation import Cancellations
 from interview_chat.context import ContextLoader
-from interview_chat.interviewer import Advice, Interviewer, Move, OfflineInterviewer, tokens
-from interview_chat.llm_interviewer import InterviewerUnusableError
+from interview_chat.interviewer import (
+    Advice,
+    Interviewer,
+    InterviewerUnusableError,
+    Move,
+    OfflineInterviewer,
+    tokens,
+)
 from interview_chat.state import SessionBook, SessionState
 
 log = get_logger(__name__)
