@@ -61,9 +61,12 @@ def _key(tp: TopicPartition) -> Partition:
 class SeekToKeptOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
     """On each assignment, seeks every assigned partition to where the store's data ends."""
 
-    def __init__(self, ingestor: BatchIngestor, *, max_backoff_s: float = 5.0) -> None:
+    def __init__(
+        self, ingestor: BatchIngestor, *, max_backoff_s: float = 5.0, attempt_timeout_s: float = 8.0
+    ) -> None:
         self._ingestor = ingestor
         self._max_backoff_s = max_backoff_s
+        self._attempt_timeout_s = attempt_timeout_s
         self.consumer: Callable[[], AIOKafkaConsumer | None] = lambda: None
         """The subscriber's consumer (set once the subscriber exists)."""
 
@@ -73,12 +76,18 @@ class SeekToKeptOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         """Seek to the kept offsets; retried until it works, because aiokafka swallows a
-        listener's error and would then start from the group's offsets instead."""
+        listener's error and would then start from the group's offsets instead.
+
+        Each attempt is bounded: aiokafka stops the member's heartbeats until this callback
+        returns, and some of its calls wait without a deadline (`committed` retries a loading
+        group silently), so a wait begun while the broker went down again could outlast the
+        session and leave the store out of its group, consuming nothing and logging nothing."""
         partitions = sorted(assigned)
         delay = 0.1
         while True:
             try:
-                replays = await self._seek(partitions)
+                async with asyncio.timeout(self._attempt_timeout_s):
+                    replays = await self._seek(partitions)
             except Exception:
                 log.exception("seek_to_kept_offsets_failed", retry_in_s=delay)
                 await asyncio.sleep(delay)

@@ -3,17 +3,20 @@ the offsets the ingestor keeps with the data (memory store; PostgreSQL in tests/
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
+import structlog
+from aiokafka import TopicPartition
 from interview_shared.catchup import CatchUp, Replay
 from interview_shared.events import CandidateRegistered, EventEnvelope, encode_event
 from interview_shared.keyring import MemoryKeyRing, Privacy
 from interview_store.ingest import BatchIngestor
 from interview_store.memory import MemoryStore
 from interview_store.port import KeptOffset
-from interview_store.rebuild import plan
+from interview_store.rebuild import SeekToKeptOffsets, plan
 from support import consumer_record
 
 TOPIC = "interview.candidates.v1"
@@ -146,3 +149,44 @@ async def test_kept_offsets_never_move_back() -> None:
     await store.apply([], offsets={(TOPIC, 0): KeptOffset(9, 5)})
     await store.apply([], offsets={(TOPIC, 0): KeptOffset(3, 7)})  # a former owner, late
     assert await store.consumed_offsets() == {(TOPIC, 0): KeptOffset(9, 7)}
+
+
+class StallingConsumer:
+    """A consumer whose first `committed` never answers (a group coordinator lost mid-call)."""
+
+    def __init__(self) -> None:
+        self.committed_calls = 0
+        self.seeks: dict[TopicPartition, int] = {}
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        self.committed_calls += 1
+        if self.committed_calls == 1:
+            await asyncio.Event().wait()
+        return 3
+
+    async def beginning_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(tps, 0)
+
+    async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return dict.fromkeys(tps, 5)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks[tp] = offset
+
+
+async def test_an_assignment_whose_seek_hangs_is_tried_again_and_completes() -> None:
+    ingest = ingestor(MemoryStore(), Announcer(), Processor())
+    consumer = StallingConsumer()
+    listener = SeekToKeptOffsets(ingest, attempt_timeout_s=0.05)
+    listener.consumer = lambda: consumer
+    tp = TopicPartition(TOPIC, 0)
+
+    with structlog.testing.capture_logs() as logs:
+        async with asyncio.timeout(5):  # without a bound per attempt this waits forever
+            await listener.on_partitions_assigned([tp])
+
+    assert consumer.committed_calls == 2
+    assert consumer.seeks == {tp: 0}  # nothing kept in memory: rebuild from the start
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == [
+        "seek_to_kept_offsets_failed"
+    ]
