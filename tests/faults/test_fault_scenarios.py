@@ -1,17 +1,18 @@
 """Issue 9's bounded scenarios, as tests: the same runs `make faults` makes, with its counts.
 
-CI runs the scenarios whose fault only a whole system shows, each on one store, to keep this
-folder under three minutes of the suite's budget (measured: docs/reliability.md):
+CI runs every scenario, each on one store (`make faults` runs both; the 5-minute chaos run is
+outside CI), measured in docs/reliability.md:
 
 * R1 (SIGKILL evaluator+store 5x) on PostgreSQL: kept offsets, the rebalance listener and the
   evaluator's group, killed mid-batch;
-* R3 (PostgreSQL crashed 3x), R4 (20 poison records) and R6 (the same replay twice).
+* R3 (PostgreSQL crashed 3x), R5 (SIGTERM to each service 10x) on PostgreSQL;
+* R2 (the broker SIGKILLed 3x), R4 (20 poison records), R6 (the same replay twice) and R7 (the
+  model endpoint's faults) on memory.
 
-The others run in `make faults` (every scenario on both stores), and their fixes each have a
-faster regression test run in CI: R2's 503 (`tests/unit/api/test_gateway_broker_down.py`),
-the memory store through broker restarts (`test_memory_store_broker_restart.py`, here), R7's
-model outage (`tests/unit/evaluator_service`, `tests/evaluator_llm`). R5 (forty restarts) is
-the slowest. FAULTS_ALL_STORES=1 makes this test run every scenario on every store.
+R2 on PostgreSQL stays in `make faults` while its open stall (docs/reliability.md) is not
+understood: about one run in twelve, and CI must not fail by chance.
+
+FAULTS_ALL_STORES=1 makes this test run every scenario on every store.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.m
 
 CI_PLAN: list[tuple[str, Backend]] = [
     ("R1", "postgres"),
+    ("R2", "memory"),
     ("R3", "postgres"),
     ("R4", "memory"),
+    ("R5", "postgres"),
     ("R6", "memory"),
+    ("R7", "memory"),
 ]
 if os.environ.get("FAULTS_ALL_STORES"):
     CI_PLAN = [(name, store) for name in sorted(PLAN) for store in PLAN[name].stores]
