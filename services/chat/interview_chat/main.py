@@ -38,7 +38,7 @@ def choose_interviewer(settings: ChatSettings) -> Interviewer:
     key = settings.interviewer_key()
     if key is None:
         return OfflineInterviewer()
-    # Imported only here: the openai client is 0.6 s of CPU at every start of an offline service.
+    # Imported only here: the openai client is ~1 s of CPU at every start of an offline service.
     from interview_chat.llm_interviewer import build_interviewer
 
     return build_interviewer(

@@ -16,7 +16,7 @@ from interview_evaluator.examples import MemoryExampleBank, load_golden_examples
 from interview_evaluator.resilience import CircuitBreaker, RetryPolicy
 
 # The judge's module (and the openai client under it) is imported only when a key is set: it
-# is 0.6 s of CPU at every start of an evaluator that scores offline.
+# is ~1 s of CPU at every start of an evaluator that scores offline.
 if TYPE_CHECKING:
     from interview_evaluator.openai_judge import JudgeConfig, OpenAIJudge
 
