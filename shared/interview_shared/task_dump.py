@@ -9,7 +9,6 @@ the fault suite (which asks for them when a scenario loses answers).
 from __future__ import annotations
 
 import asyncio
-import io
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,18 +20,42 @@ log = get_logger(__name__)
 DUMP_SIGNAL = signal.SIGUSR1
 
 
+def await_chain(coro: object) -> str:
+    """The frames a suspended coroutine waits in, outermost first, down to what it awaits.
+
+    `Task.print_stack` shows only a task's own coroutine frame: where a consumer's fetch waits
+    inside the client (a lock, a connection) is in the coroutines it awaits."""
+    lines = []
+    current: object = coro
+    for _ in range(64):  # a chain is a few dozen frames deep at most
+        frame = getattr(current, "cr_frame", None) or getattr(current, "gi_frame", None)
+        frame = frame or getattr(current, "ag_frame", None)
+        if frame is None:
+            lines.append(f"  awaiting {repr(current)[:300]}")
+            break
+        code = frame.f_code
+        lines.append(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        awaited = (
+            getattr(current, "cr_await", None)
+            or getattr(current, "gi_yieldfrom", None)
+            or getattr(current, "ag_await", None)
+        )
+        if awaited is None:
+            break
+        current = awaited
+    return "\n".join(lines)
+
+
 def task_stacks() -> list[dict[str, str]]:
     """Every pending task of the running loop: its name, coroutine and awaiting frames."""
     stacks = []
     for task in sorted(asyncio.all_tasks(), key=lambda t: t.get_name()):
-        frames = io.StringIO()
-        task.print_stack(file=frames)
         coro = task.get_coro()
         stacks.append(
             {
                 "task": task.get_name(),
                 "coroutine": getattr(coro, "__qualname__", repr(coro)),
-                "stack": frames.getvalue(),
+                "stack": await_chain(coro),
             }
         )
     return stacks
