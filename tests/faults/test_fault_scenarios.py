@@ -10,7 +10,7 @@ outside CI), measured in docs/reliability.md:
   model endpoint's faults) on memory.
 
 R2 on PostgreSQL stays in `make faults` while its open stall (docs/reliability.md) is not
-understood: about one run in twelve, and CI must not fail by chance.
+understood: about one run in eight, and CI must not fail by chance.
 
 FAULTS_ALL_STORES=1 makes this test run every scenario on every store.
 """
