@@ -12,6 +12,7 @@ import asyncio
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from interview_shared.logging import get_logger
 
@@ -26,24 +27,27 @@ def await_chain(coro: object) -> str:
     `Task.print_stack` shows only a task's own coroutine frame: where a consumer's fetch waits
     inside the client (a lock, a connection) is in the coroutines it awaits."""
     lines = []
-    current: object = coro
+    current: Any = coro
     for _ in range(64):  # a chain is a few dozen frames deep at most
-        frame = getattr(current, "cr_frame", None) or getattr(current, "gi_frame", None)
-        frame = frame or getattr(current, "ag_frame", None)
+        frame = _first_of(current, _FRAME_ATTRS)
         if frame is None:
             lines.append(f"  awaiting {repr(current)[:300]}")
             break
         code = frame.f_code
         lines.append(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}")
-        awaited = (
-            getattr(current, "cr_await", None)
-            or getattr(current, "gi_yieldfrom", None)
-            or getattr(current, "ag_await", None)
-        )
-        if awaited is None:
+        current = _first_of(current, _AWAITED_ATTRS)
+        if current is None:
             break
-        current = awaited
     return "\n".join(lines)
+
+
+# A coroutine, a generator-based coroutine and an async generator name them differently.
+_FRAME_ATTRS = ("cr_frame", "gi_frame", "ag_frame")
+_AWAITED_ATTRS = ("cr_await", "gi_yieldfrom", "ag_await")
+
+
+def _first_of(obj: object, names: tuple[str, ...]) -> Any:
+    return next((v for v in (getattr(obj, n, None) for n in names) if v is not None), None)
 
 
 def task_stacks() -> list[dict[str, str]]:
@@ -72,10 +76,11 @@ def dumping_tasks_on_signal() -> Iterator[None]:
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(DUMP_SIGNAL, _dump)
+        installed = True
     except (RuntimeError, ValueError):  # not the main thread (an app under a test client)
-        yield
-        return
+        installed = False
     try:
         yield
     finally:
-        loop.remove_signal_handler(DUMP_SIGNAL)
+        if installed:
+            loop.remove_signal_handler(DUMP_SIGNAL)
