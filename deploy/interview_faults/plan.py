@@ -98,5 +98,5 @@ async def _located(result: Result, running: System) -> Result:
     if not result.checks.get(LOST_CHECK, True):
         result.notes += await group_notes(running)
         asked = await running.dump_tasks()
-        result.notes.append(f"asyncio task stacks logged by {', '.join(asked)}")
+        result.notes.append(f"task stacks and consumer states logged by {', '.join(asked)}")
     return result

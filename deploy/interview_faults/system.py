@@ -123,8 +123,8 @@ class System:
         return took
 
     async def dump_tasks(self) -> list[str]:
-        """Ask every running service to log its asyncio tasks' stacks (`task_dump`); the
-        services that were asked."""
+        """Ask every running service to log its asyncio tasks' stacks and its consumers'
+        state (`task_dump`); the services that were asked."""
         asked = [n for n, p in self.group.procs.items() if p.poll() is None]
         for name in asked:
             self.group.procs[name].send_signal(DUMP_SIGNAL)

@@ -1,4 +1,5 @@
-"""`kill -USR1 <pid>` logs where every asyncio task of a service is waiting.
+"""`kill -USR1 <pid>` logs where every asyncio task of a service is waiting, and what each of
+its Kafka consumers believes (`consumer_dump`).
 
 A consumer that stops without an error (a rebalance that never completes, an acknowledgement
 that never comes) leaves nothing in its log; a thread dump shows only the event loop's
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from interview_shared.consumer_dump import consumer_states
 from interview_shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -68,11 +70,13 @@ def task_stacks() -> list[dict[str, str]]:
 def _dump() -> None:
     tasks = task_stacks()
     log.warning("asyncio_tasks", count=len(tasks), tasks=tasks)
+    log.warning("kafka_consumers", consumers=consumer_states())
 
 
 @contextmanager
 def dumping_tasks_on_signal() -> Iterator[None]:
-    """While inside, `DUMP_SIGNAL` logs `task_stacks()` (at WARNING: the default level)."""
+    """While inside, `DUMP_SIGNAL` logs `task_stacks()` and `consumer_states()` (at WARNING:
+    the default level)."""
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(DUMP_SIGNAL, _dump)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from interview_shared.lag import OffsetReader
 from interview_shared.service import create_service_app
@@ -17,28 +15,6 @@ from interview_shared.settings import ServiceSettings
 from support import eventually
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-async def topic(kafka_bootstrap: str) -> AsyncIterator[str]:
-    """A fresh two-partition topic holding 5 records on partition 0 and 2 on partition 1."""
-    name = f"lag-test-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        try:
-            for partition, count in ((0, 5), (1, 2)):
-                for i in range(count):
-                    await producer.send_and_wait(name, f"{i}".encode(), partition=partition)
-        finally:
-            await producer.stop()
-        yield name
-    finally:
-        await admin.delete_topics([name])
-        await admin.close()
 
 
 async def _commit(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
