@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import signal
 import socket
@@ -34,15 +35,46 @@ def require_tool(name: str, install_hint: str) -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Ask the kernel for a currently unused TCP port on ``host``.
+    """A TCP port on ``host`` that is free now and that this process has not handed out before.
 
-    Another process may take it before we bind it; that is acceptable for a test machine and far
-    simpler than parsing the port back out of a service's log.
+    Not the kernel's `bind(0)`: that draws from the ephemeral range, where two calls in a row
+    can return the same port (seen: the chat service and the store were given one port, the
+    store failed to bind, and its readiness probe was answered by chat), and where any
+    outgoing connection made before the service binds may take it. Ports below that range
+    are never given to outgoing connections. Another process may still bind one first; that is
+    acceptable for a test machine and simpler than reading the port back from a service's log.
     """
+    low, _ = _ephemeral_range()
+    # A kernel whose ephemeral range starts low leaves no such gap: then any port will do.
+    top = low if low - _LOWEST_PORT >= 1000 else 65536
+    for _ in range(1000):
+        port = random.randrange(_LOWEST_PORT, top)
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
+    raise OSError(f"no free TCP port on {host} in {_LOWEST_PORT}-{top - 1}")
+
+
+_LOWEST_PORT = 20000  # above the well-known and most registered service ports
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux; else IANA's)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def orphan_guard() -> list[str]:
