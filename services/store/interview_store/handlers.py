@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faststream.kafka import KafkaBroker, TopicPartition
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.middlewares import AckPolicy
 from interview_shared import topics
 from interview_shared.messaging import CONSUMER_ACK_POLICY
@@ -21,8 +22,8 @@ def register_handlers(
     durable: bool,
     max_records: int,
     batch_timeout_ms: int,
-) -> None:
-    """Subscribe the ingestor to every domain topic, in batches.
+) -> BatchSubscriber:
+    """Subscribe the ingestor to every domain topic, in batches; the subscriber.
 
     A durable backend (PostgreSQL) consumes in a group (one owner per partition among replicas)
     but starts each assigned partition at the offsets kept with its data (`SeekToKeptOffsets`):
@@ -69,3 +70,5 @@ def register_handlers(
         # One span per event, in that event's trace: the store's write of each answer.
         with batch_spans(batch, "store persist", **{"db.system": "interview-store"}):
             await ingestor.ingest(batch)
+
+    return subscriber

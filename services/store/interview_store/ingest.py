@@ -64,6 +64,12 @@ class BatchIngestor:
         self._max_backoff_s = max_backoff_s
         self.database_available = True
         self.catch_up = CatchUp()
+        self._in_flight = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether a batch is being applied now."""
+        return self._in_flight > 0
 
     def attach(self, store: Store) -> None:
         """Use `store` from now on; called by the lifespan once the store is open."""
@@ -86,6 +92,13 @@ class BatchIngestor:
 
     async def ingest(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         """Apply one polled batch; returns only when it is durable or dead-lettered."""
+        self._in_flight += 1
+        try:
+            await self._ingest(records)
+        finally:
+            self._in_flight -= 1
+
+    async def _ingest(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         decoded = await self._opened([pair async for pair in self._decode(records)])
         offsets = self._offsets(records)
         try:

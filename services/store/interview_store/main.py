@@ -25,6 +25,7 @@ from interview_store.port import Store
 from interview_store.rebuild import plan
 from interview_store.routes import router as read_api
 from interview_store.settings import StoreSettings
+from interview_store.stall import StallWatch
 
 log = get_logger(__name__)
 
@@ -63,6 +64,9 @@ def create_app(
                 )
                 ingestor.report_progress()
             app.state.store = active
+            app.state.stall_watch = watch
+            if watch is not None:
+                await stack.enter_async_context(watch.running())
             yield
 
     broker = kafka_broker(settings, client_id="interview-store")
@@ -76,13 +80,26 @@ def create_app(
     # Not caught up until the partitions are known: the group's first assignment (PostgreSQL)
     # or the end offsets read in the lifespan (memory).
     ingestor.catch_up = CatchUp.awaiting()
-    register_handlers(
+    subscriber = register_handlers(
         broker,
         ingestor=ingestor,
         group=group,
         durable=durable,
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
+    )
+    # Only a store that keeps its offsets consumes in a group and can be resumed where its
+    # data ends; the memory store assigns itself its partitions and rebuilds on every start.
+    watch = (
+        StallWatch(
+            subscriber=subscriber,
+            ingestor=ingestor,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            stall_after_s=settings.consumer_stall_restart_s,
+            check_every_s=min(5.0, settings.consumer_stall_restart_s / 4),
+        )
+        if durable and settings.consumer_stall_restart_s > 0
+        else None
     )
 
     async def store_ready() -> bool:
