@@ -32,9 +32,10 @@ STORE_REBUILD_CAUGHT_UP = Gauge(
     "interview_store_rebuild_caught_up",
     "1 once the store's replay has reached its target on every partition it reads, else 0",
 )
-STORE_CONSUMER_RESTARTS = Counter(
-    "interview_store_consumer_restarts_total",
-    "Restarts of the store's consumer after it stopped consuming with records waiting",
+CONSUMER_RESTARTS = Counter(
+    "interview_consumer_restarts_total",
+    "Restarts of a subscriber whose consumer had silently stopped consuming",
+    ["subscriber"],
 )
 HTTP_REQUEST_SECONDS = Histogram(
     "interview_http_request_seconds",

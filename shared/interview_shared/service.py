@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +25,7 @@ from interview_shared.http import HealthCheck, health_router, install_error_hand
 from interview_shared.http_metrics import HttpMetricsMiddleware
 from interview_shared.lag import LagMonitor, consumer_groups
 from interview_shared.settings import ServiceSettings
+from interview_shared.stall import ProgressCheck, StallWatch
 from interview_shared.task_dump import dumping_tasks_on_signal
 from interview_shared.telemetry import tracing_enabled
 
@@ -69,13 +70,17 @@ def create_service_app(
     service: str | None = None,
     settings: ServiceSettings | None = None,
     ready_details: Callable[[], Mapping[str, Any]] | None = None,
+    progress: Mapping[object, ProgressCheck] | None = None,
 ) -> FastAPI:
     """A FastAPI app that runs `broker` inside `resources`, with health probes, the error
     envelope, and the broker's AsyncAPI document at `/asyncapi` (HTML) and `/asyncapi.json`.
     `service` labels its HTTP metrics (default: `title`). With `settings`, the lag of the
-    broker's consumer groups is exported at `/metrics` and gates readiness. `ready_details`
-    adds fields to the `/health/ready` body."""
+    broker's consumer groups is exported at `/metrics` and gates readiness, and each group
+    subscriber gets a `StallWatch` (with the `progress` check given for that subscriber, if
+    any; `app.state.stall_watches` by name). `ready_details` adds fields to the
+    `/health/ready` body."""
     lag = _lag_monitor(broker, settings)
+    watches = _stall_watches(broker, settings, progress or {})
     if lag is not None and settings is not None and settings.consumer_lag_ready_max:
         checks = {**checks, "lag": _lag_check(lag, settings.consumer_lag_ready_max)}
 
@@ -85,13 +90,18 @@ def create_service_app(
             async with resources(app):
                 await broker.start()
                 try:
-                    async with lag.running() if lag is not None else nullcontext():
+                    async with AsyncExitStack() as watching:
+                        if lag is not None:
+                            await watching.enter_async_context(lag.running())
+                        for watch in watches.values():
+                            await watching.enter_async_context(watch.running())
                         yield
                 finally:
                     await broker.stop()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.broker = broker  # tests wrap it in FastStream's TestKafkaBroker
+    app.state.stall_watches = watches
     app.add_middleware(HttpMetricsMiddleware, service=service or title)
     if tracing_enabled():
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -112,6 +122,33 @@ def _lag_monitor(broker: KafkaBroker, settings: ServiceSettings | None) -> LagMo
     return LagMonitor(
         settings.kafka_bootstrap_servers, groups, interval_s=settings.consumer_lag_interval_s
     )
+
+
+def _stall_watches(
+    broker: KafkaBroker,
+    settings: ServiceSettings | None,
+    progress: Mapping[object, ProgressCheck],
+) -> dict[str, StallWatch]:
+    if settings is None or not settings.consumer_stall_restart_s:
+        return {}
+    watches = {}
+    for subscriber in broker.subscribers:
+        group = getattr(subscriber, "group_id", None)
+        if not group:
+            continue  # a group-less tail: no coordinator, nothing to rejoin
+        spec = getattr(getattr(subscriber, "specification", None), "config", None)
+        name = getattr(spec, "title_", None) or group  # the subscriber's AsyncAPI title
+        watches[name] = StallWatch(
+            subscriber=subscriber,  # type: ignore[arg-type]
+            name=name,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            stall_after_s=settings.consumer_stall_restart_s,
+            progress=progress.get(subscriber),
+            check_every_s=min(5.0, settings.consumer_stall_restart_s / 4),
+            # FastStream's stop first waits out the handler in flight (the grace period).
+            stop_timeout_s=settings.shutdown_grace_s + 10.0,
+        )
+    return watches
 
 
 def _lag_check(lag: LagMonitor, ready_max: int) -> HealthCheck:

@@ -51,6 +51,12 @@ class ServiceSettings(BaseSettings):
     consumer_lag_interval_s: float = Field(
         default=10.0, gt=0, description="Seconds between two measurements of consumer lag"
     )
+    consumer_stall_restart_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Restart a consumer whose group coordinator stays unknown (or, in the "
+        "PostgreSQL store, that applies nothing while records wait) this long (0: never)",
+    )
     service_api_key: SecretStr | None = Field(
         default=None,
         description="The API key this service presents to other services' internal APIs",

@@ -1,5 +1,5 @@
 """A store consumer that stops receiving with records waiting is restarted and resumes where
-its data ends (interview_store.stall): the fault suite caught one, alive and polling, out of
+its data ends (interview_shared.stall): the fault suite caught one, alive and polling, out of
 its group after the broker's restarts, with nothing in the process that would resume it."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from interview_shared import topics
 from interview_shared.events import CandidateRegistered, encode_event
+from interview_shared.stall import StallWatch
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from interview_store.stall import StallWatch
 from support import TEST_SERVICE_KEY, commit_group_at_end, eventually, keep_offsets_at_end
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -72,7 +72,7 @@ async def _rows(dsn: str, domain: str) -> int:
 async def test_a_consumer_that_receives_nothing_with_records_waiting_is_restarted(
     kafka_bootstrap: str, fresh_database: str, store_app: FastAPI
 ) -> None:
-    watch: StallWatch = store_app.state.stall_watch
+    watch: StallWatch = store_app.state.stall_watches["store-ingest"]
     domain = f"{uuid.uuid4().hex[:10]}.example.com"
     await _register(kafka_bootstrap, domain, 10)
     await eventually(lambda: _has(fresh_database, domain, 10), timeout_s=30)
@@ -92,7 +92,7 @@ async def test_a_consumer_that_receives_nothing_with_records_waiting_is_restarte
 
 
 async def test_an_idle_store_with_nothing_waiting_is_left_alone(store_app: FastAPI) -> None:
-    watch: StallWatch = store_app.state.stall_watch
+    watch: StallWatch = store_app.state.stall_watches["store-ingest"]
     before = watch.subscriber.consumer
     await asyncio.sleep(4.0)  # twice the stall time, nothing produced
     assert watch.restarts == 0

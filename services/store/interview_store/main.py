@@ -22,10 +22,10 @@ from interview_store.handlers import register_handlers
 from interview_store.ingest import BatchIngestor
 from interview_store.outcomes import OutcomeAnnouncer
 from interview_store.port import Store
+from interview_store.progress import kept_offsets_progress
 from interview_store.rebuild import plan
 from interview_store.routes import router as read_api
 from interview_store.settings import StoreSettings
-from interview_store.stall import StallWatch
 
 log = get_logger(__name__)
 
@@ -64,9 +64,6 @@ def create_app(
                 )
                 ingestor.report_progress()
             app.state.store = active
-            app.state.stall_watch = watch
-            if watch is not None:
-                await stack.enter_async_context(watch.running())
             yield
 
     broker = kafka_broker(settings, client_id="interview-store")
@@ -88,19 +85,6 @@ def create_app(
         max_records=settings.batch_max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
     )
-    # Only a store that keeps its offsets consumes in a group and can be resumed where its
-    # data ends; the memory store assigns itself its partitions and rebuilds on every start.
-    watch = (
-        StallWatch(
-            subscriber=subscriber,
-            ingestor=ingestor,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            stall_after_s=settings.consumer_stall_restart_s,
-            check_every_s=min(5.0, settings.consumer_stall_restart_s / 4),
-        )
-        if durable and settings.consumer_stall_restart_s > 0
-        else None
-    )
 
     async def store_ready() -> bool:
         if not (opened and ingestor.database_available):
@@ -118,6 +102,9 @@ def create_app(
         resources=resources,
         settings=settings,
         ready_details=lambda: {"rebuild": ingestor.report_progress()},
+        # Only the PostgreSQL store consumes in a group (the memory store assigns itself its
+        # partitions): its watch also reads progress from the offsets kept with its data.
+        progress={subscriber: kept_offsets_progress(ingestor)},
     )
     app.include_router(read_api)
     # The read API is for services only: a service key, checked before routing, or a 401.

@@ -23,9 +23,3 @@ class StoreSettings(ServiceSettings, StoreBackendSettings):
     outage_deadline_s: float = Field(
         default=120.0, gt=0, description="Retry a batch this long while Postgres is down"
     )
-    consumer_stall_restart_s: float = Field(
-        default=30.0,
-        ge=0,
-        description="Restart the consumer when records wait and nothing is applied this long "
-        "(PostgreSQL store; 0: never)",
-    )
