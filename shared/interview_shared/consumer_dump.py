@@ -40,9 +40,24 @@ def _state(consumer: AIOKafkaConsumer) -> dict[str, Any]:
         "coordinator": getattr(coordinator, "coordinator_id", None),
         "heartbeating": heartbeat is not None and not heartbeat.done(),
         "rejoin_requested": rejoin is not None and rejoin.done(),
+        "metadata_sync": _metadata_sync(getattr(consumer, "_client", None)),
         "fetches_in_flight_to": sorted(getattr(fetcher, "_in_flight", ()) or ()),
         "buffered": sorted(str(tp) for tp in (getattr(fetcher, "_records", None) or {})),
         "partitions": _partitions(consumer),
+    }
+
+
+def _metadata_sync(client: object) -> dict[str, Any]:
+    """The client's metadata refresh: a coordinator lookup that fails waits for one."""
+    task = getattr(client, "_sync_task", None)
+    pending = getattr(client, "_md_update_fut", None)
+    waiter = getattr(client, "_md_update_waiter", None)
+    failed = task.exception() if task is not None and task.done() and not task.cancelled() else None
+    return {
+        "task_running": task is not None and not task.done(),
+        "task_error": repr(failed) if failed is not None else None,
+        "refresh_awaited": pending is not None and not pending.done(),
+        "refresh_requested": waiter is not None and waiter.done(),
     }
 
 

@@ -39,3 +39,5 @@ async def test_a_caught_up_member_reports_its_membership_and_positions_at_the_en
         (f"{topic}:1", "CONSUMING", 2),
     ]
     assert [p["highwater"] for p in state["partitions"]] == [5, 2]
+    assert state["metadata_sync"]["task_running"] is True
+    assert state["metadata_sync"]["task_error"] is None
