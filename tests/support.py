@@ -215,6 +215,20 @@ async def commit_group_at_end(bootstrap: str, group: str, *topics: Topic) -> Non
         await consumer.stop()
 
 
+async def candidates_in_domain(dsn: str, domain: str) -> int:
+    """How many candidates the store database at `dsn` holds with an e-mail at `domain`."""
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM candidates WHERE email LIKE $1", f"%@{domain}"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
 async def keep_offsets_at_end(bootstrap: str, dsn: str, *topics: Topic) -> None:
     """Migrate the store database at `dsn` and keep its consumed offsets at the end of `topics`,
     so a PostgreSQL store on it starts with what is produced next instead of rebuilding the

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
+from interview_shared.background import in_background
 from interview_shared.logging import get_logger
 from interview_shared.metrics import CONSUMER_LAG, CONSUMER_LAG_UPDATED
 
@@ -148,13 +149,8 @@ class LagMonitor:
         if not self._groups:
             yield
             return
-        task = asyncio.create_task(self._loop())
-        try:
+        async with in_background(self._loop(), name="consumer-lag"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _loop(self) -> None:
         # First measurement after one interval: start-up belongs to the broker, and in-process

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer
 
+from interview_shared.background import in_background
 from interview_shared.consumer_dump import consumer_states
 from interview_shared.lag import OffsetReader
 from interview_shared.logging import get_logger
@@ -91,13 +92,8 @@ class StallWatch:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Watch in the background while inside."""
-        task = asyncio.create_task(self._loop(), name=f"stall-watch-{self._name}")
-        try:
+        async with in_background(self._loop(), name=f"stall-watch-{self._name}"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _loop(self) -> None:
         while True:  # a broker outage must not end the watch: reconnect and look again

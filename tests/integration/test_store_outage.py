@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -17,7 +16,13 @@ from interview_shared.auth import SERVICE_KEY_HEADER
 from interview_shared.events import CandidateRegistered, encode_event
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from support import TEST_SERVICE_KEY, commit_group_at_end, eventually, keep_offsets_at_end
+from support import (
+    TEST_SERVICE_KEY,
+    candidates_in_domain,
+    commit_group_at_end,
+    eventually,
+    keep_offsets_at_end,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TOTAL = 600
@@ -47,17 +52,6 @@ async def store_service(
             transport=transport, base_url="http://store", headers=headers
         ) as client:
             yield client
-
-
-async def _count(dsn: str, domain: str) -> int:
-    connection = await asyncpg.connect(dsn)
-    try:
-        count: int = await connection.fetchval(
-            "SELECT count(*) FROM candidates WHERE email LIKE $1", f"%@{domain}"
-        )
-        return count
-    finally:
-        await connection.close()
 
 
 async def _produce(bootstrap: str, domain: str, indexes: range, pause_s: float) -> None:
@@ -98,11 +92,11 @@ async def test_database_outage_mid_stream_loses_nothing(
     await producing
 
     async def all_rows_present() -> bool:
-        return await _count(dsn, domain) >= TOTAL
+        return await candidates_in_domain(dsn, domain) >= TOTAL
 
     await eventually(all_rows_present, timeout_s=60)
     await eventually(lambda: _ready(store_service, expected=200), timeout_s=30)
-    assert await _count(dsn, domain) == TOTAL  # nothing lost, nothing doubled
+    assert await candidates_in_domain(dsn, domain) == TOTAL  # nothing lost, nothing doubled
 
 
 async def _ready(client: httpx.AsyncClient, *, expected: int) -> bool:

@@ -8,7 +8,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
@@ -17,7 +16,13 @@ from interview_shared.events import CandidateRegistered, encode_event
 from interview_shared.stall import StallWatch
 from interview_store.main import create_app
 from interview_store.settings import StoreSettings
-from support import TEST_SERVICE_KEY, commit_group_at_end, eventually, keep_offsets_at_end
+from support import (
+    TEST_SERVICE_KEY,
+    candidates_in_domain,
+    commit_group_at_end,
+    eventually,
+    keep_offsets_at_end,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -58,17 +63,6 @@ async def _register(bootstrap: str, domain: str, count: int) -> None:
         await producer.stop()
 
 
-async def _rows(dsn: str, domain: str) -> int:
-    connection = await asyncpg.connect(dsn)
-    try:
-        count: int = await connection.fetchval(
-            "SELECT count(*) FROM candidates WHERE email LIKE $1", f"%@{domain}"
-        )
-        return count
-    finally:
-        await connection.close()
-
-
 async def test_a_consumer_that_receives_nothing_with_records_waiting_is_restarted(
     kafka_bootstrap: str, fresh_database: str, store_app: FastAPI
 ) -> None:
@@ -83,12 +77,16 @@ async def test_a_consumer_that_receives_nothing_with_records_waiting_is_restarte
     stalled.pause(*stalled.assignment())
     await _register(kafka_bootstrap, domain, 10)
     await asyncio.sleep(1.0)
-    assert await _rows(fresh_database, domain) == 10  # the pause holds: nothing flows
+    assert (
+        await candidates_in_domain(fresh_database, domain) == 10
+    )  # the pause holds: nothing flows
 
     await eventually(lambda: _has(fresh_database, domain, 20), timeout_s=30)
     assert watch.restarts == 1
     assert watch.subscriber.consumer is not stalled  # a new consumer, in the group again
-    assert await _rows(fresh_database, domain) == 20  # every record of the pause, once
+    assert (
+        await candidates_in_domain(fresh_database, domain) == 20
+    )  # every record of the pause, once
 
 
 async def test_an_idle_store_with_nothing_waiting_is_left_alone(store_app: FastAPI) -> None:
@@ -100,4 +98,4 @@ async def test_an_idle_store_with_nothing_waiting_is_left_alone(store_app: FastA
 
 
 async def _has(dsn: str, domain: str, count: int) -> bool:
-    return await _rows(dsn, domain) >= count
+    return await candidates_in_domain(dsn, domain) >= count
