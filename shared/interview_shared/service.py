@@ -21,6 +21,7 @@ from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from interview_shared import aiokafka_fix
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
 from interview_shared.http_metrics import HttpMetricsMiddleware
 from interview_shared.lag import LagMonitor, consumer_groups
@@ -30,6 +31,8 @@ from interview_shared.task_dump import dumping_tasks_on_signal
 from interview_shared.telemetry import tracing_enabled
 
 Resources = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+aiokafka_fix.install()  # before any service's client writes to a broker (uvloop's closed socket)
 
 
 def kafka_broker(settings: ServiceSettings, *, client_id: str) -> KafkaBroker:
