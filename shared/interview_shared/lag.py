@@ -108,13 +108,17 @@ def _offset(meta: Any) -> int | None:
     return None if offset is None or offset < 0 else offset
 
 
+def group_subscribers(broker: KafkaBroker) -> list[tuple[str, Any]]:
+    """(group, subscriber) for each of `broker`'s subscribers that consumes in a group."""
+    pairs = [(getattr(s, "group_id", None), s) for s in broker.subscribers]
+    return [(group, s) for group, s in pairs if group]
+
+
 def consumer_groups(broker: KafkaBroker) -> dict[str, list[str]]:
     """The groups `broker` consumes in, with their topics (group-less subscribers skipped)."""
     groups: dict[str, list[str]] = {}
-    for subscriber in broker.subscribers:
-        group = getattr(subscriber, "group_id", None)
-        if group:
-            groups.setdefault(group, []).extend(t.name for t in getattr(subscriber, "topics", ()))
+    for group, subscriber in group_subscribers(broker):
+        groups.setdefault(group, []).extend(t.name for t in getattr(subscriber, "topics", ()))
     return groups
 
 

@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from interview_shared import aiokafka_fix
 from interview_shared.http import HealthCheck, health_router, install_error_handlers
 from interview_shared.http_metrics import HttpMetricsMiddleware
-from interview_shared.lag import LagMonitor, consumer_groups
+from interview_shared.lag import LagMonitor, consumer_groups, group_subscribers
 from interview_shared.settings import ServiceSettings
 from interview_shared.stall import ProgressCheck, StallWatch
 from interview_shared.task_dump import dumping_tasks_on_signal
@@ -135,14 +135,11 @@ def _stall_watches(
     if settings is None or not settings.consumer_stall_restart_s:
         return {}
     watches = {}
-    for subscriber in broker.subscribers:
-        group = getattr(subscriber, "group_id", None)
-        if not group:
-            continue  # a group-less tail: no coordinator, nothing to rejoin
+    for group, subscriber in group_subscribers(broker):  # a group-less tail has no coordinator
         spec = getattr(getattr(subscriber, "specification", None), "config", None)
         name = getattr(spec, "title_", None) or group  # the subscriber's AsyncAPI title
         watches[name] = StallWatch(
-            subscriber=subscriber,  # type: ignore[arg-type]
+            subscriber=subscriber,
             name=name,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             stall_after_s=settings.consumer_stall_restart_s,

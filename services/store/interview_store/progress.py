@@ -8,6 +8,7 @@ from interview_shared.lag import OffsetReader
 from interview_shared.stall import Progress, ProgressCheck
 
 from interview_store.ingest import BatchIngestor
+from interview_store.rebuild import plan
 
 
 def kept_offsets_progress(ingestor: BatchIngestor) -> ProgressCheck:
@@ -22,12 +23,16 @@ def kept_offsets_progress(ingestor: BatchIngestor) -> ProgressCheck:
         begin, end = await reader.log_offsets(assigned)
         if ingestor.busy:  # a batch began meanwhile: its offsets are about to move
             return None
-        applied = {}
-        for tp in assigned:
-            offset = kept.get((tp.topic, tp.partition))
-            applied[(tp.topic, tp.partition)] = max(
-                0 if offset is None else offset.next_offset, begin[tp]
-            )
+        # Where a consumer would start now is where the store's data ends (the rebuild's rule).
+        applied = {
+            (tp.topic, tp.partition): plan(
+                kept=kept.get((tp.topic, tp.partition)),
+                committed=None,
+                begin=begin[tp],
+                end=end[tp],
+            ).start
+            for tp in assigned
+        }
         waiting = sum(max(end[tp] - applied[(tp.topic, tp.partition)], 0) for tp in assigned)
         return Progress(applied=applied, waiting=waiting)
 
